@@ -1,0 +1,3 @@
+from contactsheet.cli import app
+
+app()

@@ -1,0 +1,85 @@
+"""Projects: list, create, show, rename, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from contactsheet.api.deps import RuntimeDep
+from contactsheet.catalog import projects
+from contactsheet.catalog.projects import ProjectSummary
+from contactsheet.db.tables import Project
+
+router = APIRouter(prefix="/api/projects", tags=["projects"])
+
+
+class ProjectName(BaseModel):
+    name: str
+
+
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    folder: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+    missing_since: datetime | None
+    photo_count: int | None
+
+    @classmethod
+    def of(cls, project: Project, photo_count: int | None = None) -> ProjectOut:
+        return cls(
+            id=project.id,
+            name=project.name,
+            folder=project.folder,
+            status=project.status,
+            created_at=project.created_at,
+            updated_at=project.updated_at,
+            archived_at=project.archived_at,
+            missing_since=project.missing_since,
+            photo_count=photo_count,
+        )
+
+    @classmethod
+    def of_summary(cls, summary: ProjectSummary) -> ProjectOut:
+        return cls.of(summary.project, summary.photo_count)
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectOut]
+
+
+@router.get("")
+def list_projects(runtime: RuntimeDep) -> ProjectList:
+    """Active projects, newest first, with their photo counts."""
+    summaries = projects.list_projects(runtime.db, runtime.tenant)
+    return ProjectList(items=[ProjectOut.of_summary(s) for s in summaries])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_project(body: ProjectName, runtime: RuntimeDep) -> ProjectOut:
+    """Create a project and its folder. A name already in use gets a ` (2)` suffix."""
+    project = projects.create_project(runtime.db, runtime.paths, runtime.tenant, body.name)
+    return ProjectOut.of(project, 0)
+
+
+@router.get("/{folder}")
+def get_project(folder: str, runtime: RuntimeDep) -> ProjectOut:
+    return ProjectOut.of_summary(projects.get_project(runtime.db, runtime.tenant, folder))
+
+
+@router.patch("/{folder}")
+def rename_project(folder: str, body: ProjectName, runtime: RuntimeDep) -> ProjectOut:
+    """Rename: the display name changes now; the folder follows in maintenance."""
+    project = projects.rename_project(runtime.db, runtime.paths, runtime.tenant, folder, body.name)
+    return ProjectOut.of(project)
+
+
+@router.delete("/{folder}")
+def delete_project(folder: str, runtime: RuntimeDep) -> ProjectOut:
+    """Hide the project at once; its files are left until the deletion task removes them."""
+    return ProjectOut.of(projects.archive_project(runtime.db, runtime.tenant, folder))

@@ -1,0 +1,60 @@
+"""Builds the web application: API routers, the gate in front of them, and the web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+
+from contactsheet import __version__
+from contactsheet.api import auth, health, projects
+from contactsheet.api.errors import install_error_handlers
+from contactsheet.api.guard import AdminGuard, BodySizeLimit
+from contactsheet.runtime import Runtime
+
+WEB = Path(__file__).with_name("web")
+JSON_BODY_LIMIT = 1024 * 1024
+# Routes whose bodies are files, limited by their own per-file rules instead.
+STREAMING_SUFFIXES = ("/upload",)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Contact Sheet",
+        version=__version__,
+        description="Self-hosted photo manager. Every /api route needs the admin session cookie "
+        "(POST /api/auth/login) except /api/auth/* and /api/health.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (auth.router, health.router, projects.router):
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
+
+    # Each add wraps the previous, so the last added runs first: size limit, CORS (preflights
+    # carry no cookie), then the gate.
+    app.add_middleware(AdminGuard, runtime=runtime)
+    if runtime.settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=runtime.settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(
+        BodySizeLimit, max_bytes=JSON_BODY_LIMIT, streaming_suffixes=STREAMING_SUFFIXES
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Admin authentication: password, signed access tokens, refresh sessions, login rate limit."""

@@ -1,0 +1,1 @@
+"""The catalog: projects, photos, tags, culling. The domain rules and their queries."""

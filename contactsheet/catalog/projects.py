@@ -1,0 +1,159 @@
+"""Projects: create, rename, archive, look up. The rules of names and folders live here."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contactsheet.clock import utcnow
+from contactsheet.db import Database
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Photo, Project
+from contactsheet.errors import Conflict, ProjectNotFound
+from contactsheet.library.manifest import Manifest, write_manifest
+from contactsheet.library.names import (
+    clean_display_name,
+    name_key,
+    numbered,
+    safe_folder_name,
+    with_suffix,
+)
+from contactsheet.library.paths import LibraryPaths
+from contactsheet.logs import log_event
+
+log = logging.getLogger(__name__)
+
+# Concurrent creates of the same name on PostgreSQL race on the unique index; the loser retries.
+_CREATE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    project: Project
+    photo_count: int
+
+
+def _active(tenant: str):  # type: ignore[no-untyped-def]
+    return (Project.tenant == tenant) & (Project.status == ProjectStatus.ACTIVE)
+
+
+def manifest_of(project: Project) -> Manifest:
+    return Manifest(
+        id=project.id,
+        name=project.name,
+        folder=project.folder,
+        tenant=project.tenant,
+        created_at=project.created_at,
+    )
+
+
+def _free_name_and_folder(
+    session: Session, paths: LibraryPaths, tenant: str, name: str
+) -> tuple[str, str]:
+    """The first `name (n)` whose name and folder are both free, in the database and on disk."""
+    taken_names = set(session.scalars(select(Project.name_key).where(_active(tenant))))
+    taken_folders = set(session.scalars(select(Project.folder_key).where(_active(tenant))))
+    taken_folders |= paths.existing_folder_keys()
+    base_folder = safe_folder_name(name)
+    for n, candidate in numbered(name):
+        folder = with_suffix(base_folder, n)
+        if name_key(candidate) not in taken_names and name_key(folder) not in taken_folders:
+            return candidate, folder
+    raise AssertionError("unreachable")
+
+
+def create_project(db: Database, paths: LibraryPaths, tenant: str, raw_name: object) -> Project:
+    """Create the row, the folder with `.thumb/ .preview/ .trash/`, and the manifest, together."""
+    requested = clean_display_name(raw_name)
+    for _attempt in range(_CREATE_ATTEMPTS):
+        created_dir = None
+        try:
+            with db.write() as session:
+                name, folder = _free_name_and_folder(session, paths, tenant, requested)
+                project = Project(
+                    tenant=tenant,
+                    name=name,
+                    name_key=name_key(name),
+                    folder=folder,
+                    folder_key=name_key(folder),
+                )
+                session.add(project)
+                session.flush()
+                created_dir = paths.create_project_dirs(folder)
+                write_manifest(paths.manifest_path(folder), manifest_of(project))
+            log_event(log, "project_created", id=project.id, folder=folder)
+            return project
+        except (IntegrityError, FileExistsError):
+            # Another request took the name or folder between our look and our write.
+            if created_dir is not None:
+                shutil.rmtree(created_dir, ignore_errors=True)
+            continue
+        except BaseException:
+            if created_dir is not None:
+                shutil.rmtree(created_dir, ignore_errors=True)
+            raise
+    raise Conflict(f"could not find a free name for {requested!r}; try again")
+
+
+def list_projects(db: Database, tenant: str) -> list[ProjectSummary]:
+    counts = select(Photo.project_id, func.count().label("n")).group_by(Photo.project_id).subquery()
+    query = (
+        select(Project, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.project_id == Project.id)
+        .where(_active(tenant))
+        .order_by(Project.created_at.desc(), Project.id.desc())
+    )
+    with db.read() as session:
+        return [ProjectSummary(p, n) for p, n in session.execute(query)]
+
+
+def find_project(session: Session, tenant: str, folder: str) -> Project:
+    project = session.scalar(select(Project).where(_active(tenant), Project.folder == folder))
+    if project is None:
+        raise ProjectNotFound(f"no project with folder {folder!r}")
+    return project
+
+
+def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
+    with db.read() as session:
+        project = find_project(session, tenant, folder)
+        count = session.scalar(select(func.count()).where(Photo.project_id == project.id))
+        return ProjectSummary(project, count or 0)
+
+
+def rename_project(
+    db: Database, paths: LibraryPaths, tenant: str, folder: str, raw_name: object
+) -> Project:
+    """Change the display name now; the folder follows later in maintenance (SPEC §5)."""
+    requested = clean_display_name(raw_name)
+    with db.write() as session:
+        project = find_project(session, tenant, folder)
+        if name_key(requested) == project.name_key:
+            name = requested
+        else:
+            others = set(
+                session.scalars(
+                    select(Project.name_key).where(_active(tenant), Project.id != project.id)
+                )
+            )
+            name = next(c for _, c in numbered(requested) if name_key(c) not in others)
+        old_name, project.name, project.name_key = project.name, name, name_key(name)
+        session.flush()
+        write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+    log_event(log, "project_renamed", id=project.id, old=old_name, new=name)
+    return project
+
+
+def archive_project(db: Database, tenant: str, folder: str) -> Project:
+    """Hide the project at once. Its files stay until the deletion task removes them."""
+    with db.write() as session:
+        project = find_project(session, tenant, folder)
+        project.status = ProjectStatus.ARCHIVED
+        project.archived_at = utcnow()
+    log_event(log, "project_archived", id=project.id, folder=folder)
+    return project

@@ -1,0 +1,138 @@
+"""All settings in one typed object, read from the environment and an optional TOML file.
+
+Precedence, highest first: values passed in code, `CONTACTSHEET_*` environment variables, the
+TOML file (`CONTACTSHEET_CONFIG`, else `./contactsheet.toml`), then the defaults below. Nested
+groups use a double underscore in the environment: `CONTACTSHEET_PIPELINE__MAX_PARALLEL_JOBS=4`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_TENANT = "user_0"
+
+
+class ProcessingSettings(BaseModel):
+    """How derivatives are made (SPEC §2) and how big an upload may be (SPEC §3)."""
+
+    thumbnail_size: int = Field(800, ge=64, le=4096, description="Long edge of thumbnails, px.")
+    preview_size: int = Field(3000, ge=256, le=12000, description="Long edge of previews, px.")
+    format: Literal["webp", "jpeg"] = "webp"
+    quality: int = Field(80, ge=1, le=100)
+    webp_effort: int = Field(
+        1, ge=0, le=6, description="libvips WebP effort; 0-1 keeps encode cheap."
+    )
+    max_pixels: int = Field(200_000_000, ge=1, description="Decompression-bomb limit per image.")
+    decode_timeout_seconds: float = Field(120.0, gt=0)
+    vips_concurrency: int = Field(1, ge=1, le=64, description="libvips threads per image worker.")
+    image_workers: int = Field(0, ge=0, description="Image pool size; 0 means the CPU count.")
+    upload_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+
+
+class PipelineSettings(BaseModel):
+    """The job pipeline (SPEC §4)."""
+
+    max_parallel_jobs: int = Field(2, ge=1, le=64)
+    priority_lane_slots: int = Field(1, ge=0, le=16)
+    priority_threshold: int = Field(90, ge=0, le=100)
+    heartbeat_ms: int = Field(5000, ge=100)
+    stale_seconds: int = Field(60, ge=1)
+    max_attempts: int = Field(3, ge=1, le=100)
+    backoff_base_seconds: float = Field(5.0, ge=0)
+    backoff_max_seconds: float = Field(3600.0, ge=0)
+    poll_interval_ms: int = Field(500, ge=10)
+    job_retention_days: int = Field(14, ge=1)
+    workers_in_serve: bool = Field(True, description="Run job workers inside `contactsheet serve`.")
+    scheduler_enabled: bool = True
+    maintenance_interval_seconds: int = Field(3600, ge=1)
+    scavenge_interval_seconds: int = Field(3600, ge=1)
+    discovery_interval_seconds: int = Field(300, ge=1)
+
+
+class AuthSettings(BaseModel):
+    """Admin login (SPEC §11)."""
+
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(30, ge=1, le=365)
+    cookie_secure: bool = Field(False, description="Set when served over HTTPS.")
+    login_max_failures: int = Field(10, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Peers whose X-Forwarded-For is believed; empty means nobody's is.",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything Contact Sheet can be told. One instance is built at start-up and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONTACTSHEET_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data: Path = Field(Path("contactsheet-data"), description="The library's data folder.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file under the data folder."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    admin_password: SecretStr | None = Field(
+        None, description="Sets the admin password on first start (never overwrites a set one)."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Token signing key; generated into the data folder when not given."
+    )
+    tenant: str = Field(DEFAULT_TENANT, pattern=r"^[a-z0-9_]{1,32}$")
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @field_validator("data")
+    @classmethod
+    def _absolute_data(cls, value: Path) -> Path:
+        # Resolve once so every path built later is comparable against the root.
+        return value.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data / 'db' / f'{self.tenant}.sqlite'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("CONTACTSHEET_CONFIG", "contactsheet.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings; a missing TOML file is fine, a malformed one is an error."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,99 @@
+"""Engines and sessions. The only module that knows SQLite and PostgreSQL are different.
+
+SQLite gets the shape that never answers "database is locked": WAL journal (readers never block the
+writer), a busy timeout, and one writer connection per process whose transactions start with
+`BEGIN IMMEDIATE` (the write lock is taken up front, so two writers queue instead of deadlocking on
+a read-to-write upgrade). Readers use their own pool and are `query_only`.
+
+PostgreSQL uses one pooled engine for both; its MVCC needs no such care.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=1 if writer else 8,
+        max_overflow=0 if writer else 8,
+        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not pysqlite, decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        if not writer:
+            cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Hands out sessions: `read()` to query, `write()` for a transaction committed on exit."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            database = parsed.database
+            if not database or database == ":memory:":
+                raise ValueError("SQLite needs a file path: WAL and several connections use it")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer_engine = _sqlite_engine(url, writer=True)
+            self.reader_engine = _sqlite_engine(url, writer=False)
+        else:
+            engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.writer_engine = self.reader_engine = engine
+        self._write_sessions = sessionmaker(self.writer_engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.reader_engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        Do not nest: on SQLite there is one writer connection per process.
+        """
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot; anything written is rolled back."""
+        with self._read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.writer_engine.dispose()
+        if self.reader_engine is not self.writer_engine:
+            self.reader_engine.dispose()

@@ -1,0 +1,69 @@
+"""Domain errors. Each carries its HTTP status and a stable code; the API maps them in one place."""
+
+from __future__ import annotations
+
+
+class ContactSheetError(Exception):
+    """Base of every error the application raises on purpose."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, details: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(ContactSheetError):
+    status = 400
+    code = "invalid_input"
+
+
+class UnsafeName(InvalidInput):
+    code = "unsafe_name"
+
+
+class UnsafePath(ContactSheetError):
+    """A path built from input would leave the library; no well-behaved client causes it."""
+
+    status = 400
+    code = "unsafe_path"
+
+
+class NotAuthenticated(ContactSheetError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(ContactSheetError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ContactSheetError):
+    status = 404
+    code = "not_found"
+
+
+class ProjectNotFound(NotFound):
+    code = "project_not_found"
+
+
+class Conflict(ContactSheetError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ContactSheetError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(ContactSheetError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

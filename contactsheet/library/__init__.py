@@ -1,0 +1,1 @@
+"""The photo library on disk: paths, safe names, manifests, atomic writes."""

@@ -1,0 +1,117 @@
+"""Names: what a user typed, the key that says two names are the same, and safe names for disk.
+
+Display names are text and may hold almost anything printable ("Smith/Jones wedding"); folder and
+file names made from them are single, portable path components that can never climb out of their
+parent, hide themselves, or collide on a case-insensitive filesystem.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+from contactsheet.errors import InvalidInput, UnsafeName
+
+MAX_NAME_CHARS = 200
+MAX_FOLDER_BYTES = 120
+MAX_FILENAME_BYTES = 200
+DEFAULT_FOLDER = "project"
+
+# Characters no portable filesystem accepts in a name, plus both separators.
+_FORBIDDEN_ON_DISK = set('<>:"/\\|?*')
+# Bidirectional overrides make "gpj.exe" read as "exe.jpg": never part of a name.
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"} or char in _BIDI_CONTROLS
+
+
+def clean_display_name(raw: object, *, what: str = "name") -> str:
+    """Validate and normalise a display name: NFC, single spaces, 1-200 characters."""
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{what} must be a string")
+    if any(_is_control(c) for c in raw):
+        raise InvalidInput(f"{what} must not contain control characters")
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
+    if not name:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInput(f"{what} must be at most {MAX_NAME_CHARS} characters")
+    return name
+
+
+def name_key(name: str) -> str:
+    """The identity of a name: equal for names differing only in case or Unicode form."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _truncate_utf8(text: str, max_bytes: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def _disk_component(text: str, max_bytes: int) -> str:
+    # NFKC first: fullwidth solidus and full stop (U+FF0F, U+FF0E) become "/" and "." here.
+    text = unicodedata.normalize("NFKC", text)
+    chars = []
+    for char in text:
+        if char.isspace():
+            chars.append(" ")
+        elif _is_control(char) or unicodedata.category(char) == "Cf":
+            continue
+        elif char in _FORBIDDEN_ON_DISK:
+            chars.append("_")
+        else:
+            chars.append(char)
+    cleaned = " ".join("".join(chars).split())
+    cleaned = _truncate_utf8(cleaned, max_bytes)
+    # Leading dots hide a folder (and make "." or ".."); trailing dots and spaces break Windows.
+    return cleaned.lstrip(" ._").rstrip(" .")
+
+
+def safe_folder_name(display_name: str) -> str:
+    """A single, safe, portable folder name for a display name; never empty."""
+    folder = _disk_component(display_name, MAX_FOLDER_BYTES)
+    if folder.split(".")[0].upper() in _WINDOWS_RESERVED:
+        folder = f"{folder}_"
+    return folder or DEFAULT_FOLDER
+
+
+def with_suffix(name: str, n: int) -> str:
+    """`name` for n=1, then `name (2)`, `name (3)`…"""
+    return name if n == 1 else f"{name} ({n})"
+
+
+def numbered(name: str) -> Iterator[tuple[int, str]]:
+    n = 1
+    while True:
+        yield n, with_suffix(name, n)
+        n += 1
+
+
+def sanitize_filename(raw: str) -> str:
+    """The safe last path component of an uploaded file's name, extension kept.
+
+    Raises UnsafeName when nothing usable remains (empty, only dots, only separators).
+    """
+    text = unicodedata.normalize("NFKC", raw).replace("\\", "/")
+    last = text.rsplit("/", 1)[-1]
+    stem, dot, ext = last.rpartition(".")
+    if not dot:
+        stem, ext = last, ""
+    ext = _disk_component(ext, 16).replace(" ", "")
+    stem = _disk_component(stem, MAX_FILENAME_BYTES - len(ext) - 1)
+    if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        raise UnsafeName(f"no safe file name remains of {raw!r}")
+    return f"{stem}.{ext}" if ext else stem

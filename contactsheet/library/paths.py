@@ -1,0 +1,113 @@
+"""Every path in the library, built in one place and confined to the data folder.
+
+Layout (SPEC §1):
+    <data>/db/<tenant>.sqlite
+    <data>/projects/<tenant>/<folder>/            originals
+    <data>/projects/<tenant>/<folder>/.thumb/     thumbnails
+    <data>/projects/<tenant>/<folder>/.preview/   previews
+    <data>/projects/<tenant>/<folder>/.trash/     files removed by the app, kept 24 h
+    <data>/projects/<tenant>/<folder>/.project.yaml
+    <data>/trash/<tenant>/projects/               whole deleted project folders, kept 24 h
+    <data>/secret.key                             token signing key, when not configured
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from contactsheet.errors import UnsafePath
+from contactsheet.library.names import name_key
+
+THUMB_DIR = ".thumb"
+PREVIEW_DIR = ".preview"
+TRASH_DIR = ".trash"
+MANIFEST_NAME = ".project.yaml"
+# Names inside a project folder that belong to the app, not to the photographer.
+RESERVED_NAMES = frozenset({THUMB_DIR, PREVIEW_DIR, TRASH_DIR, MANIFEST_NAME})
+DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
+
+
+def _is_single_component(name: str) -> bool:
+    return (
+        bool(name)
+        and name not in {".", ".."}
+        and "/" not in name
+        and "\\" not in name
+        and "\x00" not in name
+    )
+
+
+@dataclass(frozen=True)
+class LibraryPaths:
+    root: Path
+    tenant: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", self.root.expanduser().resolve())
+
+    @property
+    def db_dir(self) -> Path:
+        return self.root / "db"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.root / "secret.key"
+
+    @property
+    def projects_root(self) -> Path:
+        return self.root / "projects" / self.tenant
+
+    @property
+    def deleted_projects_root(self) -> Path:
+        return self.root / "trash" / self.tenant / "projects"
+
+    def confine(self, path: Path) -> Path:
+        """`path` resolved (symlinks followed); refuses anything that ends outside the library."""
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise UnsafePath(f"path leaves the library: {path}")
+        return resolved
+
+    def child(self, parent: Path, name: str) -> Path:
+        """`parent / name` for a single name component that stays inside `parent`."""
+        if not _is_single_component(name):
+            raise UnsafePath(f"not a single path component: {name!r}")
+        path = self.confine(parent / name)
+        if path.parent != self.confine(parent):
+            raise UnsafePath(f"path leaves its folder: {name!r}")
+        return path
+
+    def project_dir(self, folder: str) -> Path:
+        return self.child(self.projects_root, folder)
+
+    def thumb_dir(self, folder: str) -> Path:
+        return self.project_dir(folder) / THUMB_DIR
+
+    def preview_dir(self, folder: str) -> Path:
+        return self.project_dir(folder) / PREVIEW_DIR
+
+    def trash_dir(self, folder: str) -> Path:
+        return self.project_dir(folder) / TRASH_DIR
+
+    def manifest_path(self, folder: str) -> Path:
+        return self.project_dir(folder) / MANIFEST_NAME
+
+    def derivative_path(self, folder: str, kind: str, basename: str, extension: str) -> Path:
+        """The one place that names derivative files; every step asks it (SPEC §13)."""
+        return self.child(
+            self.project_dir(folder) / DERIVATIVE_DIRS[kind], f"{basename}.{extension}"
+        )
+
+    def create_project_dirs(self, folder: str) -> Path:
+        project = self.project_dir(folder)
+        project.mkdir(parents=True, exist_ok=False)
+        for sub in (THUMB_DIR, PREVIEW_DIR, TRASH_DIR):
+            (project / sub).mkdir()
+        return project
+
+    def existing_folder_keys(self) -> set[str]:
+        """Casefolded names already on disk, so a new folder never collides on any filesystem."""
+        if not self.projects_root.is_dir():
+            return set()
+        return {name_key(entry.name) for entry in self.projects_root.iterdir()}

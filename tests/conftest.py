@@ -1,0 +1,124 @@
+"""Fixtures: real databases (SQLite always; PostgreSQL when CONTACTSHEET_TEST_DATABASE_URL is set),
+a real data folder under pytest's tmp_path, and a real ASGI app. Nothing here touches a user's
+data folder or configuration."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+# A developer's own settings must not leak into the tests.
+for _name in list(os.environ):
+    if _name.startswith("CONTACTSHEET_") and _name != "CONTACTSHEET_TEST_DATABASE_URL":
+        del os.environ[_name]
+os.environ["CONTACTSHEET_CONFIG"] = "/nonexistent/contactsheet.toml"
+
+from contactsheet.app import create_app  # noqa: E402
+from contactsheet.auth.bootstrap import ensure_admin_password  # noqa: E402
+from contactsheet.config import Settings  # noqa: E402
+from contactsheet.db import Database  # noqa: E402
+from contactsheet.db.migrate import upgrade  # noqa: E402
+from contactsheet.runtime import Runtime, open_runtime  # noqa: E402
+
+PG_URL = os.environ.get("CONTACTSHEET_TEST_DATABASE_URL")
+ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def _conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_admin(sql: str) -> None:
+    assert PG_URL
+    with psycopg.connect(_conninfo(PG_URL), autocommit=True) as connection:
+        connection.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """A migrated PostgreSQL database that each test copies (CREATE DATABASE … TEMPLATE)."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"cs_tmpl_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    db = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    upgrade(db)
+    db.dispose()
+    yield name
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database_url(engine: str, folder: Path, template: str | None) -> Iterator[str]:
+    if engine == "sqlite":
+        yield f"sqlite:///{folder / 'db' / 'user_0.sqlite'}"
+        return
+    assert PG_URL and template
+    name = f"cs_test_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None
+) -> Iterator[str]:
+    """An empty, migrated database on each engine in turn."""
+    yield from fresh_database_url(request.param, tmp_path / "data", pg_template)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        data=data_dir,
+        database_url=database_url,
+        pipeline={"scheduler_enabled": False, "workers_in_serve": False},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = open_runtime(settings)
+    ensure_admin_password(runtime.db, ADMIN_PASSWORD)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+def login(client: TestClient, password: str = ADMIN_PASSWORD) -> None:
+    response = client.post("/api/auth/login", json={"username": "admin", "password": password})
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def admin(client: TestClient) -> TestClient:
+    """A client holding the admin's session cookies."""
+    login(client)
+    return client
