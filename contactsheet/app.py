@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from contactsheet import __version__
-from contactsheet.api import auth, health, projects
+from contactsheet.api import auth, events, health, jobs, projects, tasks
 from contactsheet.api.errors import install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
+from contactsheet.handlers import default_registry
+from contactsheet.jobs.events import EventHub, on_publish, remove_listener
+from contactsheet.pipeline import Pipeline
 from contactsheet.runtime import Runtime
 
 WEB = Path(__file__).with_name("web")
@@ -22,10 +28,27 @@ JSON_BODY_LIMIT = 1024 * 1024
 STREAMING_SUFFIXES = ("/upload",)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI:
+    """The ASGI app. With a `pipeline`, its workers and scheduler run while the app does."""
+    config = runtime.settings.pipeline
+    registry = pipeline.registry if pipeline is not None else default_registry(config)
+    hub = EventHub(runtime.db, max_per_client=config.events_per_client)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        on_publish(hub.wake)
+        hub_task = asyncio.create_task(hub.run(), name="event-hub")
+        if pipeline is not None:
+            pipeline.start()
+        try:
+            yield
+        finally:
+            if pipeline is not None:
+                await anyio.to_thread.run_sync(pipeline.stop)
+            hub_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hub_task
+            remove_listener(hub.wake)
 
     app = FastAPI(
         title="Contact Sheet",
@@ -35,8 +58,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.registry = registry
+    app.state.hub = hub
     install_error_handlers(app)
-    for router in (auth.router, health.router, projects.router):
+    for router in (
+        auth.router,
+        health.router,
+        projects.router,
+        jobs.router,
+        tasks.router,
+        events.router,
+    ):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

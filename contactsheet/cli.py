@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
 
 from contactsheet.config import Settings, load_settings
 from contactsheet.logs import configure_logging
@@ -20,8 +22,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="The admin account.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Library maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(maintenance_app, name="maintenance")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -47,6 +53,7 @@ def serve(
 
     from contactsheet.app import create_app
     from contactsheet.auth.bootstrap import ensure_admin_password
+    from contactsheet.pipeline import Pipeline
     from contactsheet.runtime import open_runtime
 
     settings = _settings(host=host, port=port)
@@ -65,8 +72,13 @@ def serve(
             "This password is shown once. Change it with `contactsheet admin set-password`.",
         ]
     console.print(Panel("\n".join(lines), title="Contact Sheet", expand=False))
+    pipeline = Pipeline(
+        runtime,
+        workers=settings.pipeline.workers_in_serve,
+        scheduler=settings.pipeline.scheduler_enabled,
+    )
     uvicorn.run(
-        create_app(runtime),
+        create_app(runtime, pipeline=pipeline),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -116,3 +128,130 @@ def admin_set_password(
     finally:
         runtime.close()
     console.print(f"Admin password changed; {ended} open session(s) ended.")
+
+
+@app.command()
+def worker(
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Also start periodic tasks.")
+    ] = False,
+) -> None:
+    """Run job workers only (no web server); start as many as you like against one database."""
+    import signal
+    import threading
+
+    from contactsheet.pipeline import Pipeline
+    from contactsheet.runtime import open_runtime
+
+    settings = _settings()
+    runtime = open_runtime(settings)
+    pipeline = Pipeline(runtime, workers=True, scheduler=scheduler)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    pipeline.start()
+    name = pipeline.runner.name if pipeline.runner else "?"
+    console.print(f"Worker [bold]{name}[/bold] running on {runtime.db.dialect}; Ctrl-C stops it.")
+    stop.wait()
+    console.print("Stopping: running jobs are released back to the queue…")
+    pipeline.stop()
+    runtime.close()
+
+
+def _job_table(jobs: list) -> Table:  # type: ignore[type-arg]
+    table = Table("id", "task", "type", "status", "prio", "tries", "progress", "error")
+    for job in jobs:
+        progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else ""
+        table.add_row(
+            str(job.id),
+            str(job.task_id or ""),
+            job.type,
+            job.status,
+            str(job.priority),
+            f"{job.attempts}/{job.max_attempts}",
+            progress,
+            (job.last_error or "")[:60],
+        )
+    return table
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[list[str] | None, typer.Option(help="Filter by status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+) -> None:
+    """The newest jobs."""
+    from contactsheet.db.enums import JobStatus
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    try:
+        statuses = [JobStatus(s) for s in status or []]
+    except ValueError as exc:
+        err_console.print(f"[red]Unknown status; use one of {[s.value for s in JobStatus]}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(_job_table(runtime.queue.list(statuses=statuses, limit=limit)))
+    runtime.close()
+
+
+def _job_action(job_id: int, action: str) -> None:
+    from contactsheet.errors import ContactSheetError
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    try:
+        job = getattr(runtime.queue, action)(job_id)
+    except ContactSheetError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        runtime.close()
+    console.print(
+        f"Job {job.id}: {job.status}{' (cancel requested)' if job.cancel_requested else ''}"
+    )
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: int) -> None:
+    """Cancel a queued job, or ask a running one to stop between items."""
+    _job_action(job_id, "request_cancel")
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: int) -> None:
+    """Queue a failed or canceled job again (its task goes on from there)."""
+    _job_action(job_id, "retry")
+
+
+@maintenance_app.command("run")
+def maintenance_run(
+    task: Annotated[str, typer.Argument(help="maintenance_global, maintenance, …")] = (
+        "maintenance_global"
+    ),
+    project: Annotated[str | None, typer.Option(help="Project folder (for `maintenance`).")] = None,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+) -> None:
+    """Run a maintenance task to completion here, with a progress bar."""
+    from contactsheet.catalog.projects import find_project
+    from contactsheet.errors import ContactSheetError
+    from contactsheet.jobs.watch import run_task_to_completion
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    try:
+        with runtime.db.write() as session:
+            project_id = find_project(session, runtime.tenant, project).id if project else None
+            job = runtime.queue.start_task(session, task, project_id=project_id, dedup=True)
+        jobs = run_task_to_completion(runtime, job.task_id, console, timeout=timeout)
+    except ContactSheetError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        runtime.close()
+    console.print(_job_table(jobs))
+    results = Table("step", "result")
+    for finished in jobs:
+        results.add_row(finished.type, json.dumps(finished.result or {}, default=str))
+    console.print(results)
+    if any(j.status != "completed" for j in jobs):
+        raise typer.Exit(1)

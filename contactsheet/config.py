@@ -57,6 +57,12 @@ class PipelineSettings(BaseModel):
     maintenance_interval_seconds: int = Field(3600, ge=1)
     scavenge_interval_seconds: int = Field(3600, ge=1)
     discovery_interval_seconds: int = Field(300, ge=1)
+    events_per_client: int = Field(4, ge=1, le=100, description="Open event streams per login.")
+    events_heartbeat_seconds: float = Field(15.0, gt=0)
+    handler_modules: list[str] = Field(
+        default_factory=list,
+        description="Modules with a register(registry) function adding step handlers.",
+    )
 
 
 class AuthSettings(BaseModel):

@@ -9,6 +9,8 @@ from contactsheet.auth.ratelimit import FailureLimiter
 from contactsheet.config import Settings
 from contactsheet.db import Database
 from contactsheet.db.migrate import upgrade
+from contactsheet.jobs.queue import JobQueue
+from contactsheet.jobs.tasks import task_catalogue
 from contactsheet.library.paths import LibraryPaths
 
 
@@ -19,10 +21,14 @@ class Runtime:
     paths: LibraryPaths
     secret_key: str
     login_limiter: FailureLimiter = field(init=False)
+    queue: JobQueue = field(init=False)
 
     def __post_init__(self) -> None:
         auth = self.settings.auth
         self.login_limiter = FailureLimiter(auth.login_max_failures, auth.login_window_seconds)
+        self.queue = JobQueue(
+            self.db, self.settings.pipeline, task_catalogue(), self.settings.tenant
+        )
 
     @property
     def tenant(self) -> str:

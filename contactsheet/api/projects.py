@@ -29,6 +29,7 @@ class ProjectOut(BaseModel):
     archived_at: datetime | None
     missing_since: datetime | None
     photo_count: int | None
+    task_id: int | None = None
 
     @classmethod
     def of(cls, project: Project, photo_count: int | None = None) -> ProjectOut:
@@ -81,5 +82,9 @@ def rename_project(folder: str, body: ProjectName, runtime: RuntimeDep) -> Proje
 
 @router.delete("/{folder}")
 def delete_project(folder: str, runtime: RuntimeDep) -> ProjectOut:
-    """Hide the project at once; its files are left until the deletion task removes them."""
-    return ProjectOut.of(projects.archive_project(runtime.db, runtime.tenant, folder))
+    """Hide the project at once; the `project_delete` task (its id in `task_id`) stops the
+    project's jobs, moves its folder out of the library (kept 24 h) and deletes its rows."""
+    project, job = projects.delete_project(runtime.db, runtime.queue, runtime.tenant, folder)
+    out = ProjectOut.of(project)
+    out.task_id = job.task_id
+    return out

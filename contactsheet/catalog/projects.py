@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
+from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.errors import Conflict, ProjectNotFound
+from contactsheet.jobs.queue import JobQueue
 from contactsheet.library.manifest import Manifest, write_manifest
 from contactsheet.library.names import (
     clean_display_name,
@@ -149,11 +150,16 @@ def rename_project(
     return project
 
 
-def archive_project(db: Database, tenant: str, folder: str) -> Project:
-    """Hide the project at once. Its files stay until the deletion task removes them."""
+def delete_project(db: Database, queue: JobQueue, tenant: str, folder: str) -> tuple[Project, Job]:
+    """Hide the project at once and queue the `project_delete` task in the same transaction.
+
+    The task stops the project's jobs, moves its folder out of the library (kept 24 h) and
+    deletes its photo rows; the project row stays, archived, for audit.
+    """
     with db.write() as session:
         project = find_project(session, tenant, folder)
         project.status = ProjectStatus.ARCHIVED
         project.archived_at = utcnow()
-    log_event(log, "project_archived", id=project.id, folder=folder)
-    return project
+        job = queue.start_task(session, "project_delete", project_id=project.id)
+    log_event(log, "project_archived", id=project.id, folder=folder, task_id=job.task_id)
+    return project, job

@@ -74,17 +74,26 @@ def _disk_component(text: str, max_bytes: int) -> str:
             chars.append("_")
         else:
             chars.append(char)
-    cleaned = " ".join("".join(chars).split())
+    # Again after removing characters: "A<ESC><combining grave>" must become "À", not "A" + grave,
+    # or cleaning the result a second time would give another name.
+    cleaned = unicodedata.normalize("NFKC", " ".join("".join(chars).split()))
     cleaned = _truncate_utf8(cleaned, max_bytes)
     # Leading dots hide a folder (and make "." or ".."); trailing dots and spaces break Windows.
     return cleaned.lstrip(" ._").rstrip(" .")
 
 
+def _is_reserved(name: str) -> bool:
+    # Windows reserves "CON" with any extension ("CON.txt") and ignores trailing spaces ("CON .x").
+    return name.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED
+
+
 def safe_folder_name(display_name: str) -> str:
     """A single, safe, portable folder name for a display name; never empty."""
     folder = _disk_component(display_name, MAX_FOLDER_BYTES)
-    if folder.split(".")[0].upper() in _WINDOWS_RESERVED:
-        folder = f"{folder}_"
+    if _is_reserved(folder):
+        # The suffix goes on the reserved part ("CON.txt" -> "CON_.txt"), within the byte limit.
+        stem, dot, rest = folder.partition(".")
+        folder = _truncate_utf8(f"{stem.rstrip(' ')}_{dot}{rest}", MAX_FOLDER_BYTES).rstrip(" .")
     return folder or DEFAULT_FOLDER
 
 
@@ -111,7 +120,11 @@ def sanitize_filename(raw: str) -> str:
     if not dot:
         stem, ext = last, ""
     ext = _disk_component(ext, 16).replace(" ", "")
-    stem = _disk_component(stem, MAX_FILENAME_BYTES - len(ext) - 1)
-    if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+    # The limit is in bytes: a multibyte extension takes more of it than its length in characters.
+    stem = _disk_component(stem, MAX_FILENAME_BYTES - len(ext.encode("utf-8")) - 1)
+    if not stem or _is_reserved(stem):
         raise UnsafeName(f"no safe file name remains of {raw!r}")
+    if not ext and "." in stem:
+        # 'a. b.' cleans to 'a. b', which splits differently when cleaned again; settle it now.
+        return sanitize_filename(stem)
     return f"{stem}.{ext}" if ext else stem

@@ -1,0 +1,27 @@
+"""Which handler runs each step type. The one place that wires steps to code."""
+
+from __future__ import annotations
+
+import importlib
+
+from contactsheet.catalog import project_delete
+from contactsheet.config import PipelineSettings
+from contactsheet.jobs.registry import Registry
+from contactsheet.maintenance.job_retention import job_retention
+from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
+from contactsheet.maintenance.project_scavenge import project_scavenge
+
+
+def default_registry(config: PipelineSettings) -> Registry:
+    registry = Registry()
+    registry.register("project_stop_processes", project_delete.stop_processes)
+    registry.register("project_delete_files", project_delete.delete_files)
+    registry.register("project_cleanup_db", project_delete.cleanup_db)
+    registry.register("project_scavenge", project_scavenge)
+    registry.register("job_retention", job_retention)
+    for step_type in NOT_YET_BUILT:
+        registry.register(step_type, not_implemented(step_type))
+    # Extra step modules (deployment extensions, test fixtures) each expose register(registry).
+    for module_name in config.handler_modules:
+        importlib.import_module(module_name).register(registry)
+    return registry

@@ -1,0 +1,55 @@
+"""Run one task to its end in this process, showing its progress (for the command line)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from contactsheet.db.enums import TaskStatus
+from contactsheet.db.tables import Job
+from contactsheet.handlers import default_registry
+from contactsheet.jobs.runner import Runner
+from contactsheet.runtime import Runtime
+
+
+def run_task_to_completion(
+    runtime: Runtime, task_id: int | None, console: Console, *, timeout: float
+) -> list[Job]:
+    """Start a runner here, follow the task until it ends, and return its jobs in order.
+
+    Other workers (a running server) may take some of its steps; the bar follows them all.
+    """
+    runner = Runner(runtime, runtime.queue, default_registry(runtime.settings.pipeline))
+    runner.start()
+    deadline = time.monotonic() + timeout
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            row = bar.add_task("starting", total=None)
+            while True:
+                status, job = runtime.queue.task_status(task_id) if task_id else (None, None)
+                if job is not None:
+                    total = job.progress_total or None
+                    bar.update(
+                        row,
+                        description=f"step {job.step_index + 1}: {job.type} ({job.status})",
+                        completed=job.progress_done,
+                        total=total,
+                    )
+                if status != TaskStatus.RUNNING:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"task {task_id} did not finish in {timeout} s")
+                time.sleep(0.2)
+    finally:
+        runner.stop()
+    with runtime.db.read() as session:
+        return list(session.scalars(select(Job).where(Job.task_id == task_id).order_by(Job.id)))

@@ -1,0 +1,1 @@
+"""Maintenance steps, one module each (SPEC §5)."""

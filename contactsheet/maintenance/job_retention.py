@@ -1,0 +1,16 @@
+"""`job_retention`: ended tasks and jobs older than `job_retention_days` are deleted, and events
+older than a day (resumption never needs more)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from contactsheet.jobs.context import JobContext
+from contactsheet.jobs.events import prune_events
+
+
+def job_retention(context: JobContext) -> dict[str, Any]:
+    days = context.runtime.settings.pipeline.job_retention_days
+    removed = context.queue.prune_finished(timedelta(days=days))
+    return {"tasks_and_jobs_deleted": removed, "events_deleted": prune_events(context.runtime.db)}

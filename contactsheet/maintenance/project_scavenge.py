@@ -1,0 +1,83 @@
+"""`project_scavenge`: archived projects' leftover folders leave the library, and deleted
+project folders are purged 24 h after they were deleted (by the recorded time, never by the
+files' own modification times)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from contactsheet.catalog.project_delete import TRASH_REASON, move_folder_to_deleted
+from contactsheet.clock import utcnow
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Project, TrashEntry
+from contactsheet.jobs.context import JobContext
+from contactsheet.library.manifest import ManifestError, read_manifest
+from contactsheet.library.names import name_key
+
+KEEP_DELETED = timedelta(hours=24)
+SCAVENGE_REASON = "project_scavenge"
+
+
+def _move_leftovers(context: JobContext) -> int:
+    paths = context.runtime.paths
+    with context.runtime.db.read() as session:
+        archived = list(
+            session.scalars(select(Project).where(Project.status == ProjectStatus.ARCHIVED))
+        )
+        active_folders = set(
+            session.scalars(
+                select(Project.folder_key).where(Project.status == ProjectStatus.ACTIVE)
+            )
+        )
+    moved = 0
+    for project in archived:
+        context.check_canceled()
+        if name_key(project.folder) in active_folders:
+            continue
+        try:
+            manifest = read_manifest(paths.manifest_path(project.folder))
+        except ManifestError:
+            continue
+        # Only a folder that proves it is this project's goes; anything else is the user's.
+        if manifest is None or manifest.id != project.id:
+            continue
+        if move_folder_to_deleted(context, project, SCAVENGE_REASON):
+            moved += 1
+    return moved
+
+
+def _purge_expired(context: JobContext) -> int:
+    paths = context.runtime.paths
+    cutoff = utcnow() - KEEP_DELETED
+    with context.runtime.db.read() as session:
+        entries = list(
+            session.scalars(
+                select(TrashEntry).where(
+                    TrashEntry.reason.in_([TRASH_REASON, SCAVENGE_REASON]),
+                    TrashEntry.purged_at.is_(None),
+                    TrashEntry.restored_at.is_(None),
+                    TrashEntry.trashed_at < cutoff,
+                )
+            )
+        )
+    purged = 0
+    for entry in entries:
+        context.check_canceled()
+        target = paths.confine(paths.root / entry.trash_path)
+        if not target.is_relative_to(paths.deleted_projects_root):
+            continue
+        shutil.rmtree(target, ignore_errors=True)
+        with context.runtime.db.write() as session:
+            row = session.get(TrashEntry, entry.id)
+            if row is not None:
+                row.purged_at = utcnow()
+        purged += 1
+    return purged
+
+
+def project_scavenge(context: JobContext) -> dict[str, Any]:
+    return {"folders_moved": _move_leftovers(context), "purged": _purge_expired(context)}

@@ -1,0 +1,31 @@
+"""One process's background machinery: job runner and scheduler, started and stopped together."""
+
+from __future__ import annotations
+
+from contactsheet.handlers import default_registry
+from contactsheet.jobs.registry import Registry
+from contactsheet.jobs.runner import Runner
+from contactsheet.jobs.scheduler import Scheduler, periodic_tasks
+from contactsheet.runtime import Runtime
+
+
+class Pipeline:
+    def __init__(self, runtime: Runtime, *, workers: bool, scheduler: bool) -> None:
+        config = runtime.settings.pipeline
+        self.registry: Registry = default_registry(config)
+        self.runner = Runner(runtime, runtime.queue, self.registry) if workers else None
+        self.scheduler = (
+            Scheduler(runtime.db, runtime.queue, periodic_tasks(config)) if scheduler else None
+        )
+
+    def start(self) -> None:
+        if self.runner is not None:
+            self.runner.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.runner is not None:
+            self.runner.stop(timeout)
