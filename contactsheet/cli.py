@@ -72,11 +72,7 @@ def serve(
             "This password is shown once. Change it with `contactsheet admin set-password`.",
         ]
     console.print(Panel("\n".join(lines), title="Contact Sheet", expand=False))
-    pipeline = Pipeline(
-        runtime,
-        workers=settings.pipeline.workers_in_serve,
-        scheduler=settings.pipeline.scheduler_enabled,
-    )
+    pipeline = Pipeline.from_settings(runtime)
     uvicorn.run(
         create_app(runtime, pipeline=pipeline),
         host=settings.host,

@@ -61,7 +61,7 @@ class PipelineSettings(BaseModel):
     events_heartbeat_seconds: float = Field(15.0, gt=0)
     handler_modules: list[str] = Field(
         default_factory=list,
-        description="Modules with a register(registry) function adding step handlers.",
+        description="Extension modules: register(registry) adds step handlers, TASKS adds tasks.",
     )
 
 

@@ -21,7 +21,7 @@ def default_registry(config: PipelineSettings) -> Registry:
     registry.register("job_retention", job_retention)
     for step_type in NOT_YET_BUILT:
         registry.register(step_type, not_implemented(step_type))
-    # Extra step modules (deployment extensions, test fixtures) each expose register(registry).
+    # Extension modules (a deployment's own steps, the test suite's) expose register(registry).
     for module_name in config.handler_modules:
         importlib.import_module(module_name).register(registry)
     return registry

@@ -18,6 +18,12 @@ class Pipeline:
             Scheduler(runtime.db, runtime.queue, periodic_tasks(config)) if scheduler else None
         )
 
+    @classmethod
+    def from_settings(cls, runtime: Runtime) -> Pipeline:
+        """What `serve` runs: workers and scheduler each only when the settings enable them."""
+        config = runtime.settings.pipeline
+        return cls(runtime, workers=config.workers_in_serve, scheduler=config.scheduler_enabled)
+
     def start(self) -> None:
         if self.runner is not None:
             self.runner.start()

@@ -10,7 +10,7 @@ from contactsheet.config import Settings
 from contactsheet.db import Database
 from contactsheet.db.migrate import upgrade
 from contactsheet.jobs.queue import JobQueue
-from contactsheet.jobs.tasks import task_catalogue
+from contactsheet.jobs.tasks import catalogue_with_extensions
 from contactsheet.library.paths import LibraryPaths
 
 
@@ -26,9 +26,9 @@ class Runtime:
     def __post_init__(self) -> None:
         auth = self.settings.auth
         self.login_limiter = FailureLimiter(auth.login_max_failures, auth.login_window_seconds)
-        self.queue = JobQueue(
-            self.db, self.settings.pipeline, task_catalogue(), self.settings.tenant
-        )
+        config = self.settings.pipeline
+        catalogue = catalogue_with_extensions(config.handler_modules)
+        self.queue = JobQueue(self.db, config, catalogue, self.settings.tenant)
 
     @property
     def tenant(self) -> str:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactsheet.errors import ContactSheetError, RateLimited
+from contactsheet.errors import ContactSheetError, PayloadTooLarge, RateLimited
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,14 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+# One condition, one code, whichever layer noticed it (a 413 raised while reading a chunked
+# body is the same "payload_too_large" as one refused by its Content-Length).
+_DOMAIN_CODES = {PayloadTooLarge.status: PayloadTooLarge.code, RateLimited.status: RateLimited.code}
+
+
 def _http_code(status: int) -> str:
+    if status in _DOMAIN_CODES:
+        return _DOMAIN_CODES[status]
     try:
         return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
     except ValueError:

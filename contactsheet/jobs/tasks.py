@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,3 +53,14 @@ def parse_catalogue(document: object) -> dict[str, TaskDefinition]:
 @cache
 def task_catalogue() -> dict[str, TaskDefinition]:
     return parse_catalogue(yaml.safe_load(CATALOGUE.read_text(encoding="utf-8")))
+
+
+def catalogue_with_extensions(module_names: list[str]) -> dict[str, TaskDefinition]:
+    """The packaged catalogue plus the `TASKS` of extension modules (which may not redefine)."""
+    catalogue = dict(task_catalogue())
+    for module_name in module_names:
+        extra = parse_catalogue(getattr(importlib.import_module(module_name), "TASKS", {}))
+        if clash := set(extra) & set(catalogue):
+            raise ValueError(f"{module_name} redefines tasks {sorted(clash)}")
+        catalogue |= extra
+    return catalogue

@@ -119,7 +119,8 @@ def sanitize_filename(raw: str) -> str:
     stem, dot, ext = last.rpartition(".")
     if not dot:
         stem, ext = last, ""
-    ext = _disk_component(ext, 16).replace(" ", "")
+    # Spaces out before cleaning, so what they separated is normalised together ("A \u0301").
+    ext = _disk_component("".join(ext.split()), 16)
     # The limit is in bytes: a multibyte extension takes more of it than its length in characters.
     stem = _disk_component(stem, MAX_FILENAME_BYTES - len(ext.encode("utf-8")) - 1)
     if not stem or _is_reserved(stem):
