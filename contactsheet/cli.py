@@ -230,6 +230,7 @@ def maintenance_run(
     """Run a maintenance task to completion here, with a progress bar."""
     from contactsheet.catalog.projects import find_project
     from contactsheet.errors import ContactSheetError
+    from contactsheet.handlers import default_registry
     from contactsheet.jobs.watch import run_task_to_completion
     from contactsheet.runtime import open_runtime
 
@@ -238,7 +239,8 @@ def maintenance_run(
         with runtime.db.write() as session:
             project_id = find_project(session, runtime.tenant, project).id if project else None
             job = runtime.queue.start_task(session, task, project_id=project_id, dedup=True)
-        jobs = run_task_to_completion(runtime, job.task_id, console, timeout=timeout)
+        registry = default_registry(runtime.settings.pipeline)
+        jobs = run_task_to_completion(runtime, registry, job.task_id, console, timeout=timeout)
     except ContactSheetError as exc:
         err_console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from exc

@@ -114,6 +114,9 @@ def list_projects(db: Database, tenant: str) -> list[ProjectSummary]:
 
 
 def find_project(session: Session, tenant: str, folder: str) -> Project:
+    if "\x00" in folder:
+        # No folder holds a NUL, and PostgreSQL refuses one even in a query: not found, not a 500.
+        raise ProjectNotFound(f"no project with folder {folder!r}")
     project = session.scalar(select(Project).where(_active(tenant), Project.folder == folder))
     if project is None:
         raise ProjectNotFound(f"no project with folder {folder!r}")

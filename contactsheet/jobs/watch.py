@@ -10,19 +10,19 @@ from sqlalchemy import select
 
 from contactsheet.db.enums import TaskStatus
 from contactsheet.db.tables import Job
-from contactsheet.handlers import default_registry
+from contactsheet.jobs.registry import Registry
 from contactsheet.jobs.runner import Runner
 from contactsheet.runtime import Runtime
 
 
 def run_task_to_completion(
-    runtime: Runtime, task_id: int | None, console: Console, *, timeout: float
+    runtime: Runtime, registry: Registry, task_id: int | None, console: Console, *, timeout: float
 ) -> list[Job]:
     """Start a runner here, follow the task until it ends, and return its jobs in order.
 
     Other workers (a running server) may take some of its steps; the bar follows them all.
     """
-    runner = Runner(runtime, runtime.queue, default_registry(runtime.settings.pipeline))
+    runner = Runner(runtime, runtime.queue, registry)
     runner.start()
     deadline = time.monotonic() + timeout
     columns = (
