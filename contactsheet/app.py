@@ -14,9 +14,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from contactsheet import __version__
-from contactsheet.api import auth, events, health, jobs, projects, tasks
+from contactsheet.api import assets, auth, events, health, jobs, projects, tasks, uploads
 from contactsheet.api.errors import install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
+from contactsheet.api.tus import TUS_PREFIX, tus_router
 from contactsheet.handlers import default_registry
 from contactsheet.jobs.events import EventHub, on_publish, remove_listener
 from contactsheet.pipeline import Pipeline
@@ -68,6 +69,9 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         jobs.router,
         tasks.router,
         events.router,
+        uploads.router,
+        assets.router,
+        tus_router(runtime),
     ):
         app.include_router(router)
 
@@ -87,6 +91,9 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
             allow_headers=["*"],
         )
     app.add_middleware(
-        BodySizeLimit, max_bytes=JSON_BODY_LIMIT, streaming_suffixes=STREAMING_SUFFIXES
+        BodySizeLimit,
+        max_bytes=JSON_BODY_LIMIT,
+        streaming_suffixes=STREAMING_SUFFIXES,
+        streaming_prefixes=(TUS_PREFIX,),
     )
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -252,4 +253,86 @@ def maintenance_run(
         results.add_row(finished.type, json.dumps(finished.result or {}, default=str))
     console.print(results)
     if any(j.status != "completed" for j in jobs):
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[
+        Path, typer.Argument(exists=True, help="A folder (searched recursively) or file.")
+    ],
+    project: Annotated[
+        str | None, typer.Option(help="Project name; made if missing. Default: the folder's name.")
+    ] = None,
+    move: Annotated[
+        bool, typer.Option("--move", help="Delete each source file once stored.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace duplicates in the project (old to trash).")
+    ] = False,
+    move_conflicts_here: Annotated[
+        bool,
+        typer.Option(
+            "--move-conflicts-here", help="Move same-named photos from other projects here."
+        ),
+    ] = False,
+) -> None:
+    """Import photos by the upload rules, with a progress bar; exits 1 if any file was rejected."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    from contactsheet.errors import ContactSheetError
+    from contactsheet.ingest.importer import import_path, walk
+    from contactsheet.ingest.placement import IngestOptions
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    files = list(walk(path))
+    total_bytes = sum(p.stat().st_size for p in files)
+    options = IngestOptions(overwrite_in_project=overwrite, move_conflicts_here=move_conflicts_here)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+        ) as bar:
+            by_files = bar.add_task("files", total=len(files))
+            by_bytes = bar.add_task("bytes", total=total_bytes)
+
+            def advance(_path: Path, size: int) -> None:
+                bar.advance(by_files)
+                bar.advance(by_bytes, size)
+
+            report = import_path(
+                runtime, path, project_name=project, move=move, options=options, on_file=advance
+            )
+    except ContactSheetError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        runtime.close()
+    summary = Table("result", "files", title=f"Imported into {report.project_folder}")
+    for status in ("stored", "skipped", "rejected"):
+        summary.add_row(status, str(report.count(status)))
+    summary.add_row("ignored (not photos)", str(len(report.ignored)))
+    if move:
+        summary.add_row("sources removed", str(report.moved_sources))
+    console.print(summary)
+    problems = [f for f in report.files if f.status != "stored"]
+    if problems:
+        details = Table("file", "result", "why")
+        for item in problems[:50]:
+            why = item.reason or (item.error or {}).get("message", "")
+            details.add_row(item.name, item.status, why)
+        console.print(details)
+    if report.count("rejected"):
         raise typer.Exit(1)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 
 from contactsheet.catalog import project_delete
+from contactsheet.catalog.metadata import regenerate_metadata
+from contactsheet.catalog.moves import image_move_files
 from contactsheet.config import PipelineSettings
+from contactsheet.derivatives.steps import cache_validation, generate_derivatives
+from contactsheet.ingest.discovery import folder_check, folder_discovery
 from contactsheet.jobs.registry import Registry
 from contactsheet.maintenance.job_retention import job_retention
 from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
@@ -19,6 +23,12 @@ def default_registry(config: PipelineSettings) -> Registry:
     registry.register("project_cleanup_db", project_delete.cleanup_db)
     registry.register("project_scavenge", project_scavenge)
     registry.register("job_retention", job_retention)
+    registry.register("generate_derivatives", generate_derivatives)
+    registry.register("cache_validation", cache_validation)
+    registry.register("folder_check", folder_check)
+    registry.register("folder_discovery", folder_discovery)
+    registry.register("image_move_files", image_move_files)
+    registry.register("regenerate_metadata", regenerate_metadata)
     for step_type in NOT_YET_BUILT:
         registry.register(step_type, not_implemented(step_type))
     # Extension modules (a deployment's own steps, the test suite's) expose register(registry).

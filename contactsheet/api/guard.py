@@ -65,13 +65,23 @@ class AdminGuard:
 class BodySizeLimit:
     """Refuses request bodies over `max_bytes` (413) except on paths that stream files."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, streaming_suffixes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        streaming_suffixes: tuple[str, ...],
+        streaming_prefixes: tuple[str, ...],
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.streaming_suffixes = streaming_suffixes
+        self.streaming_prefixes = streaming_prefixes
+
+    def _streams(self, path: str) -> bool:
+        return path.endswith(self.streaming_suffixes) or path.startswith(self.streaming_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].endswith(self.streaming_suffixes):
+        if scope["type"] != "http" or self._streams(scope["path"]):
             await self.app(scope, receive, send)
             return
         for key, value in scope.get("headers", []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -31,6 +32,18 @@ log = logging.getLogger(__name__)
 
 # Concurrent creates of the same name on PostgreSQL race on the unique index; the loser retries.
 _CREATE_ATTEMPTS = 5
+
+
+def _lock_names(session: Session, tenant: str) -> None:
+    """Let one transaction at a time choose a tenant's project names and folders.
+
+    SQLite's single writer already does; on PostgreSQL, requests that looked at the same free
+    name would all race for it, and with enough of them some ran out of retries (or, renaming,
+    hit the unique index with no retry at all). A transaction-scoped advisory lock queues them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"contactsheet:project-names:{tenant}".encode()).digest()
+        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True))))
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ def create_project(db: Database, paths: LibraryPaths, tenant: str, raw_name: obj
         created_dir = None
         try:
             with db.write() as session:
+                _lock_names(session, tenant)
                 name, folder = _free_name_and_folder(session, paths, tenant, requested)
                 project = Project(
                     tenant=tenant,
@@ -136,6 +150,7 @@ def rename_project(
     """Change the display name now; the folder follows later in maintenance (SPEC §5)."""
     requested = clean_display_name(raw_name)
     with db.write() as session:
+        _lock_names(session, tenant)
         project = find_project(session, tenant, folder)
         if name_key(requested) == project.name_key:
             name = requested

@@ -287,7 +287,12 @@ class JobQueue:
                     f"worker {job.claimed_by} stopped responding "
                     f"(no heartbeat for {self.config.stale_seconds} s)"
                 )
-                self._after_failure(session, job, error, permanent=False)
+                if job.cancel_requested:
+                    # Its user asked it to stop: it ends canceled, not run again nor failed.
+                    job.last_error = error
+                    self._finish(session, job, JobStatus.CANCELED, TaskStatus.CANCELED)
+                else:
+                    self._after_failure(session, job, error, permanent=False)
             return [job.id for job in stale]
 
     # -- progress -------------------------------------------------------------------------------

@@ -14,11 +14,7 @@ NOT_YET_BUILT = (
     "duplicate_resolution",
     "folder_alignment",
     "manifest_check",
-    "folder_check",
-    "cache_validation",
     "manifest_cleaning",
-    "folder_discovery",
-    "generate_derivatives",
 )
 
 

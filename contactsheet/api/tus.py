@@ -1,0 +1,108 @@
+"""Resumable uploads (tus 1.0: creation, PATCH with offsets, HEAD for the offset, termination,
+expiry) through tuspyserver. Metadata `filename` and `project` (the folder) are required, and
+`overwrite_in_project` / `move_conflicts_here` ("true"/"false") are honoured; a finished upload
+goes through the same checks and grouping as a multipart upload."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+from fastapi import APIRouter
+from tuspyserver import create_tus_router
+
+from contactsheet.catalog.projects import find_project
+from contactsheet.errors import InvalidInput, PayloadTooLarge
+from contactsheet.ingest.placement import IngestOptions, place_files
+from contactsheet.ingest.staging import check_name, stage_existing
+from contactsheet.jobs.events import publish
+from contactsheet.logs import log_event
+from contactsheet.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TUS_PREFIX = "/api/uploads/tus"
+KEEP_ABANDONED_SECONDS = 24 * 3600
+
+
+def tus_dir(runtime: Runtime) -> Path:
+    return runtime.paths.root / "uploads" / "tus"
+
+
+def _flag(metadata: dict[str, str], key: str) -> bool:
+    return metadata.get(key, "").strip().lower() in {"1", "true", "yes"}
+
+
+def expire_abandoned(runtime: Runtime, now: float | None = None) -> int:
+    """Delete unfinished uploads not touched for a day; returns how many."""
+    directory = tus_dir(runtime)
+    if not directory.is_dir():
+        return 0
+    cutoff = (now or time.time()) - KEEP_ABANDONED_SECONDS
+    removed = 0
+    for entry in directory.iterdir():
+        if entry.suffix == ".info" or not entry.is_file():
+            continue
+        info = entry.with_name(entry.name + ".info")
+        touched = max(entry.stat().st_mtime, info.stat().st_mtime if info.exists() else 0)
+        if touched < cutoff:
+            entry.unlink(missing_ok=True)
+            info.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def tus_router(runtime: Runtime) -> APIRouter:
+    limit = runtime.settings.processing.upload_max_bytes
+
+    def check(metadata: dict[str, str], upload_info: dict[str, object]) -> None:
+        check_name(metadata.get("filename") or "")
+        folder = metadata.get("project") or ""
+        with runtime.db.read() as session:
+            find_project(session, runtime.tenant, folder)
+        size = upload_info.get("size")
+        if isinstance(size, int) and size > limit:
+            raise PayloadTooLarge(f"larger than the limit of {limit} bytes")
+
+    async def pre_create_dep() -> Callable[[dict[str, str], dict[str, object]], None]:
+        return check
+
+    async def finish(file_path: str, metadata: dict[str, str]) -> None:
+        def ingest() -> dict[str, object]:
+            with runtime.db.read() as session:
+                project = find_project(session, runtime.tenant, metadata.get("project") or "")
+            source = Path(file_path)
+            staged = stage_existing(
+                source, runtime.paths.project_dir(project.folder), limit, metadata["filename"]
+            )
+            options = IngestOptions(
+                overwrite_in_project=_flag(metadata, "overwrite_in_project"),
+                move_conflicts_here=_flag(metadata, "move_conflicts_here"),
+            )
+            report = place_files(runtime, project.id, [staged], options)
+            source.unlink(missing_ok=True)
+            source.with_name(source.name + ".info").unlink(missing_ok=True)
+            result = report.files[0].as_dict()
+            publish(runtime.db, "jobs", "upload_completed", {"project": project.folder, **result})
+            return result
+
+        result = await anyio.to_thread.run_sync(ingest)
+        log_event(log, "tus_upload_completed", status=result["status"], name=result["name"])
+        if result["status"] == "rejected":
+            error = result.get("error") or {}
+            raise InvalidInput(str(error.get("message", "the file was rejected")))
+
+    async def upload_complete_dep() -> Callable[[str, dict[str, str]], Awaitable[None]]:
+        return finish
+
+    return create_tus_router(
+        prefix=TUS_PREFIX,
+        files_dir=str(tus_dir(runtime)),
+        max_size=limit,
+        days_to_keep=1,
+        pre_create_dep=pre_create_dep,
+        upload_complete_dep=upload_complete_dep,
+        tags=["uploads"],
+    )

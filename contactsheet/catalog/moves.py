@@ -1,0 +1,185 @@
+"""Moving photos between projects: originals, sidecars and derivatives travel together.
+
+At the destination a photo with the same basename is joined when none of the moving files is of
+a type it already has (a JPG meeting its RAW); otherwise the moving photo takes the first free
+`<basename>_duplicateN`. No file is ever overwritten: names are claimed with hard links.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contactsheet.catalog.photos import (
+    add_file,
+    free_duplicate_basename,
+    photo_in_project,
+    same_type_files,
+    split_name,
+)
+from contactsheet.db.enums import ItemStatus, Pick, ProjectStatus, Visibility
+from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
+from contactsheet.errors import InvalidInput
+from contactsheet.jobs.context import JobContext, PermanentJobError
+from contactsheet.library.names import name_key
+from contactsheet.library.paths import DERIVATIVE_DIRS, LibraryPaths
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    photo_id: int
+    status: str  # moved | merged | skipped
+    dest_photo_id: int | None
+    basename: str | None
+    reason: str | None = None
+
+
+def _move_file(source: Path, target: Path) -> None:
+    os.link(source, target)  # FileExistsError if taken: never overwrite
+    source.unlink()
+
+
+def _derivative_files(paths: LibraryPaths, folder: str, basename: str) -> list[tuple[str, Path]]:
+    found = []
+    for kind, sub in DERIVATIVE_DIRS.items():
+        directory = paths.project_dir(folder) / sub
+        found += [(kind, p) for p in directory.glob(f"{basename}.*") if p.stem == basename]
+    return found
+
+
+def _dest_tags(session: Session, photo: Photo, dest: Project) -> list[int]:
+    """The moving photo's tags, by name, as tags of the destination project (made if needed)."""
+    names = session.scalars(
+        select(Tag.name)
+        .join(PhotoTag, PhotoTag.tag_id == Tag.id)
+        .where(PhotoTag.photo_id == photo.id)
+    ).all()
+    ids = []
+    for tag_name in names:
+        tag = session.scalar(
+            select(Tag).where(Tag.project_id == dest.id, Tag.name_key == name_key(tag_name))
+        )
+        if tag is None:
+            tag = Tag(
+                tenant=dest.tenant, project_id=dest.id, name=tag_name, name_key=name_key(tag_name)
+            )
+            session.add(tag)
+            session.flush()
+        ids.append(tag.id)
+    return ids
+
+
+def _set_tags(session: Session, photo_id: int, tag_ids: list[int]) -> None:
+    existing = set(session.scalars(select(PhotoTag.tag_id).where(PhotoTag.photo_id == photo_id)))
+    for tag_id in tag_ids:
+        if tag_id not in existing:
+            session.add(PhotoTag(photo_id=photo_id, tag_id=tag_id))
+
+
+def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Project) -> MoveResult:
+    source = session.get(Project, photo.project_id)
+    if source is None or dest.status != ProjectStatus.ACTIVE:
+        raise InvalidInput("the destination project is not active")
+    if source.id == dest.id:
+        return MoveResult(photo.id, "skipped", photo.id, photo.basename, "already there")
+    dest_dir = paths.project_dir(dest.folder)
+    joined = photo_in_project(session, dest.id, photo.basename)
+    if joined is not None and any(same_type_files(joined, n) for n in photo.filenames):
+        joined = None
+        basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
+    elif joined is None and any(dest_dir.glob(f"{photo.basename}.*")):
+        basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
+    else:
+        basename = photo.basename
+    tag_ids = _dest_tags(session, photo, dest)
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for name in photo.filenames:
+            origin = paths.child(paths.project_dir(source.folder), name)
+            if not origin.exists():
+                continue
+            target = paths.child(dest_dir, f"{basename}{split_name(name)[1]}")
+            _move_file(origin, target)
+            moved.append((origin, target))
+        for kind, origin in _derivative_files(paths, source.folder, photo.basename):
+            target = paths.derivative_path(dest.folder, kind, basename, origin.suffix.lstrip("."))
+            target.parent.mkdir(exist_ok=True)
+            if not target.exists():
+                _move_file(origin, target)
+                moved.append((origin, target))
+    except OSError:
+        for origin, target in reversed(moved):  # put back what already moved, then give up
+            _move_file(target, origin)
+        raise
+    new_names = [f"{basename}{split_name(n)[1]}" for n in photo.filenames]
+    if joined is not None:
+        for name in new_names:
+            add_file(
+                joined, name, (dest_dir / name).stat().st_size if (dest_dir / name).exists() else 0
+            )
+        # The joining photo carries the user's history; it wins where the other has defaults.
+        if joined.visibility == Visibility.PRIVATE:
+            joined.visibility = photo.visibility
+        joined.rating = joined.rating or photo.rating
+        if joined.pick == Pick.UNFLAGGED:
+            joined.pick = photo.pick
+        _set_tags(session, joined.id, tag_ids)
+        session.delete(photo)
+        session.flush()
+        return MoveResult(photo.id, "merged", joined.id, basename)
+    session.execute(PhotoTag.__table__.delete().where(PhotoTag.photo_id == photo.id))
+    photo.project_id = dest.id
+    photo.basename, photo.basename_key = basename, name_key(basename)
+    photo.filenames = sorted(new_names)
+    session.flush()
+    _set_tags(session, photo.id, tag_ids)
+    return MoveResult(photo.id, "moved", photo.id, basename)
+
+
+def image_move_files(context: JobContext) -> dict[str, Any]:
+    """Step `image_move_files`: payload `photo_ids` and `dest_project_id`; one photo per
+    transaction, each an item of the job, and `item_removed` / `item_moved` events."""
+    payload = context.payload
+    try:
+        photo_ids = [int(i) for i in payload["photo_ids"]]
+        dest_id = int(payload["dest_project_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentJobError(f"bad image_move payload: {exc}") from exc
+    runtime = context.runtime
+    items = context.add_items([(photo_id, None) for photo_id in photo_ids])
+    counts = {"moved": 0, "merged": 0, "skipped": 0, "failed": 0}
+    for photo_id, item_id in zip(photo_ids, items, strict=True):
+        context.check_canceled()
+        try:
+            with runtime.db.write() as session:
+                photo = session.get(Photo, photo_id)
+                dest = session.get(Project, dest_id)
+                if photo is None or dest is None:
+                    result = MoveResult(photo_id, "skipped", None, None, "photo or project is gone")
+                    source_id = None
+                else:
+                    source_id = photo.project_id
+                    result = move_photo(session, runtime.paths, photo, dest)
+        except (OSError, InvalidInput) as exc:
+            counts["failed"] += 1
+            context.item_done(item_id, ItemStatus.FAILED, str(exc))
+            continue
+        counts[result.status] += 1
+        status = ItemStatus.SKIPPED if result.status == "skipped" else ItemStatus.DONE
+        context.item_done(item_id, status, result.reason)
+        if result.status != "skipped":
+            context.publish("item_removed", {"photo_id": photo_id, "project_id": source_id})
+            context.publish(
+                "item_moved",
+                {
+                    "photo_id": result.dest_photo_id,
+                    "project_id": dest_id,
+                    "basename": result.basename,
+                },
+            )
+    return counts

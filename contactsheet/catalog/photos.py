@@ -1,0 +1,133 @@
+"""Photos as groups of files: which files a photo has, what is available, what the user keeps.
+
+Availability follows the files; keep flags are the user's decisions and are only ever set for a
+format that just became available (SPEC §13: indexing never resets a decision it already has).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Photo, Project
+from contactsheet.imaging.formats import kind_of
+from contactsheet.library.names import name_key
+
+SIDECAR_EXTENSIONS = frozenset({".xmp"})
+
+
+def split_name(filename: str) -> tuple[str, str]:
+    """("DSC01234", ".JPG") for "DSC01234.JPG"."""
+    path = PurePath(filename)
+    return path.stem, path.suffix
+
+
+def file_kind(filename: str) -> str | None:
+    """ "jpg", "raw", "other", "sidecar", or None for a file the app does not manage."""
+    if split_name(filename)[1].lower() in SIDECAR_EXTENSIONS:
+        return "sidecar"
+    return kind_of(filename)
+
+
+def files_of_kind(photo: Photo, kind: str) -> list[str]:
+    return [name for name in photo.filenames if file_kind(name) == kind]
+
+
+def same_type_files(photo: Photo, filename: str) -> list[str]:
+    """The photo's files that an upload of `filename` would duplicate.
+
+    JPEG and RAW are one type each (the keep flags are per type); other images and sidecars
+    count as the same type only with the same extension.
+    """
+    kind = file_kind(filename)
+    if kind in {"jpg", "raw"}:
+        return files_of_kind(photo, kind)
+    extension = split_name(filename)[1].lower()
+    return [n for n in photo.filenames if split_name(n)[1].lower() == extension]
+
+
+def refresh_availability(photo: Photo) -> None:
+    """Derive availability from the file list; a newly available format starts as kept."""
+    kinds = {file_kind(name) for name in photo.filenames}
+    jpg, raw, other = "jpg" in kinds, "raw" in kinds, "other" in kinds
+    if jpg and not photo.jpg_available:
+        photo.keep_jpg = True
+    if raw and not photo.raw_available:
+        photo.keep_raw = True
+    if not jpg:
+        photo.keep_jpg = False
+    if not raw:
+        photo.keep_raw = False
+    photo.jpg_available, photo.raw_available, photo.other_available = jpg, raw, other
+
+
+def add_file(photo: Photo, filename: str, size: int) -> None:
+    names = [n for n in photo.filenames if n != filename]
+    photo.filenames = sorted([*names, filename])
+    photo.file_size = (photo.file_size or 0) + size
+    refresh_availability(photo)
+
+
+def remove_file(photo: Photo, filename: str, size: int) -> None:
+    photo.filenames = [n for n in photo.filenames if n != filename]
+    photo.file_size = max(0, (photo.file_size or 0) - size)
+    refresh_availability(photo)
+
+
+def new_photo(project: Project, basename: str) -> Photo:
+    return Photo(
+        tenant=project.tenant,
+        project_id=project.id,
+        basename=basename,
+        basename_key=name_key(basename),
+        filenames=[],
+        jpg_available=False,
+        raw_available=False,
+        other_available=False,
+        keep_jpg=False,
+        keep_raw=False,
+        file_size=0,
+    )
+
+
+def photo_in_project(session: Session, project_id: int, basename: str) -> Photo | None:
+    return session.scalar(
+        select(Photo).where(
+            Photo.project_id == project_id, Photo.basename_key == name_key(basename)
+        )
+    )
+
+
+def photo_elsewhere(
+    session: Session, project: Project, basename: str
+) -> tuple[Photo, Project] | None:
+    row = session.execute(
+        select(Photo, Project)
+        .join(Project, Project.id == Photo.project_id)
+        .where(
+            Photo.tenant == project.tenant,
+            Photo.basename_key == name_key(basename),
+            Photo.project_id != project.id,
+            Project.status == ProjectStatus.ACTIVE,
+        )
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def free_duplicate_basename(session: Session, project: Project, folder: Path, basename: str) -> str:
+    """`<basename>_duplicateN` with the smallest N not used by any photo of the tenant."""
+    n = 1
+    while True:
+        candidate = f"{basename}_duplicate{n}"
+        taken = session.scalar(
+            select(Photo.id).where(
+                Photo.tenant == project.tenant, Photo.basename_key == name_key(candidate)
+            )
+        )
+        if taken is None and not any(folder.glob(f"{candidate}.*")):
+            return candidate
+        n += 1

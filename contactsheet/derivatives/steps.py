@@ -1,0 +1,210 @@
+"""The steps `generate_derivatives` and `cache_validation`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
+from contactsheet.db.tables import Derivative, Photo, Project
+from contactsheet.derivatives.generate import PhotoNotFound, PhotoOutcome, generate_photo
+from contactsheet.derivatives.params import derivative_path, params_key, specs
+from contactsheet.imaging.engine import configure, pick_source
+from contactsheet.jobs.context import JobCanceled, JobContext
+from contactsheet.runtime import Runtime
+
+CHUNK = 1000
+
+
+def pool_size(runtime: Runtime) -> int:
+    return runtime.settings.processing.image_workers or os.cpu_count() or 1
+
+
+def _photo_ids(context: JobContext) -> list[int]:
+    payload = context.payload
+    query = (
+        select(Photo.id)
+        .join(Project, Project.id == Photo.project_id)
+        .where(Project.status == ProjectStatus.ACTIVE)
+    )
+    if "dest_project_id" in payload:  # after a move: the destination's photos, merged ones too
+        query = query.where(Photo.project_id == int(payload["dest_project_id"]))
+    elif "photo_ids" in payload:
+        query = query.where(Photo.id.in_([int(i) for i in payload["photo_ids"]]))
+    elif context.job.project_id is not None:
+        query = query.where(Photo.project_id == context.job.project_id)
+    with context.runtime.db.read() as session:
+        return list(session.scalars(query.order_by(Photo.id)))
+
+
+def item_event(outcome: PhotoOutcome) -> dict[str, Any]:
+    return {
+        "photo_id": outcome.photo_id,
+        "thumbnail_status": outcome.statuses.get("thumbnail"),
+        "preview_status": outcome.statuses.get("preview"),
+        "error": outcome.error,
+    }
+
+
+def generate_derivatives(context: JobContext) -> dict[str, Any]:
+    """Photos of the payload (or the project) brought up to date, several at once.
+
+    Each photo is isolated: a bad image or a bug in one ends that item `failed` and the rest go on.
+    """
+    runtime = context.runtime
+    force = bool(context.payload.get("force", False))
+    photo_ids = _photo_ids(context)
+    items = dict(zip(photo_ids, context.add_items([(pid, None) for pid in photo_ids]), strict=True))
+    configure(runtime.settings.processing.vips_concurrency)
+    counts = {"generated": 0, "cache_hits": 0, "failed": 0, "gone": 0}
+    with ThreadPoolExecutor(pool_size(runtime), thread_name_prefix="derivatives") as pool:
+        futures: dict[Future[PhotoOutcome], int] = {
+            pool.submit(generate_photo, runtime, pid, force=force): pid for pid in photo_ids
+        }
+        try:
+            for future in as_completed(futures):
+                photo_id = futures[future]
+                _finish_item(context, future, photo_id, items[photo_id], counts)
+                context.check_canceled()
+        except JobCanceled:
+            for pending in futures:
+                pending.cancel()
+            raise
+    return counts
+
+
+def _finish_item(
+    context: JobContext,
+    future: Future[PhotoOutcome],
+    photo_id: int,
+    item_id: int,
+    counts: dict[str, int],
+) -> None:
+    try:
+        outcome = future.result()
+    except PhotoNotFound:
+        counts["gone"] += 1
+        context.item_done(item_id, ItemStatus.SKIPPED, "the photo is gone")
+        return
+    except Exception as exc:  # a bug must cost one photo, not the job
+        counts["failed"] += 1
+        context.item_done(item_id, ItemStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return
+    failed = DerivativeStatus.FAILED in outcome.statuses.values()
+    if failed:
+        counts["failed"] += 1
+        context.item_done(item_id, ItemStatus.FAILED, outcome.error)
+    elif outcome.generated:
+        counts["generated"] += 1
+        context.item_done(item_id, ItemStatus.DONE)
+    else:
+        counts["cache_hits"] += 1
+        context.item_done(item_id, ItemStatus.SKIPPED, "cache hit")
+    context.publish("item", item_event(outcome))
+
+
+# --- cache_validation ---
+
+
+Chunk = list[tuple[Photo, str, list[Derivative]]]
+
+
+def _chunks(context: JobContext) -> Iterator[Chunk]:
+    query = (
+        select(Photo, Project.folder)
+        .join(Project, Project.id == Photo.project_id)
+        .where(Project.status == ProjectStatus.ACTIVE)
+        .order_by(Photo.id)
+        .limit(CHUNK)
+    )
+    if context.job.project_id is not None:
+        query = query.where(Photo.project_id == context.job.project_id)
+    last = 0
+    while True:
+        with context.runtime.db.read() as session:
+            rows = session.execute(query.where(Photo.id > last)).all()
+            if not rows:
+                return
+            ids = [photo.id for photo, _ in rows]
+            records: dict[int, list[Derivative]] = {}
+            for record in session.scalars(select(Derivative).where(Derivative.photo_id.in_(ids))):
+                records.setdefault(record.photo_id, []).append(record)
+        last = ids[-1]
+        yield [(photo, folder, records.get(photo.id, [])) for photo, folder in rows]
+
+
+def _size(path: Any) -> int | None:
+    try:
+        return path.stat().st_size  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+def cache_validation(context: JobContext) -> dict[str, Any]:
+    """Compare every derivative record with the disk (stat only), mark what is gone `missing`,
+    drop records made with other parameters, and queue one generation for whatever needs it."""
+    runtime = context.runtime
+    wanted = specs(runtime.settings.processing)
+    keys = {kind: params_key(spec) for kind, spec in wanted.items()}
+    counts = {"photos": 0, "marked_missing": 0, "stale_dropped": 0, "needing": 0}
+    needing: list[int] = []
+    for chunk in _chunks(context):
+        context.check_canceled()
+        missing_ids: list[int] = []
+        stale_ids: list[int] = []
+        for photo, folder, records in chunk:
+            counts["photos"] += 1
+            source = pick_source(photo.filenames)
+            source_size = _size(runtime.paths.project_dir(folder) / source) if source else None
+            if source_size is None:
+                continue  # no readable source: the file checks of maintenance deal with it
+            by_kind = {r.kind: r for r in records}
+            needs = False
+            for kind, spec in wanted.items():
+                record = by_kind.get(kind)
+                if record is None or record.status == DerivativeStatus.PENDING:
+                    needs = True
+                elif record.params_key != keys[kind]:
+                    stale_ids.append(record.id)
+                    needs = True
+                elif record.status == DerivativeStatus.FAILED:
+                    needs |= record.source_size != source_size or record.source_name != source
+                else:
+                    size = _size(derivative_path(runtime.paths, folder, photo.basename, spec))
+                    if record.status == DerivativeStatus.MISSING or size != record.file_size:
+                        if record.status != DerivativeStatus.MISSING:
+                            missing_ids.append(record.id)
+                        needs = True
+                    elif record.source_size != source_size or record.source_name != source:
+                        needs = True
+            if needs:
+                needing.append(photo.id)
+        if missing_ids or stale_ids:
+            with runtime.db.write() as session:
+                if missing_ids:
+                    session.execute(
+                        update(Derivative)
+                        .where(Derivative.id.in_(missing_ids))
+                        .values(status=DerivativeStatus.MISSING)
+                    )
+                if stale_ids:
+                    session.execute(delete(Derivative).where(Derivative.id.in_(stale_ids)))
+        counts["marked_missing"] += len(missing_ids)
+        counts["stale_dropped"] += len(stale_ids)
+    counts["needing"] = len(needing)
+    result: dict[str, Any] = dict(counts)
+    if needing:
+        with runtime.db.write() as session:
+            job = runtime.queue.start_task(
+                session,
+                "generate_derivatives",
+                payload={"photo_ids": needing, "force": False},
+                origin="system",
+                dedup=True,
+            )
+        result["enqueued_task_id"] = job.task_id
+    return result

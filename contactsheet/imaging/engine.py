@@ -1,0 +1,409 @@
+"""Thumbnails and previews: decode a source once, make every size from that one decode.
+
+SPEC §2 "decode once": the largest derivative (the preview) is made first from the source, with
+libvips' shrink-on-load where the format has one (JPEG decodes at 1/2, 1/4 or 1/8 scale), and each
+smaller one (the thumbnail) from the previous result, never from the source again. Output is 8-bit
+sRGB, upright (EXIF orientation applied), never upscaled, and carries no metadata at all (no EXIF,
+no GPS, no ICC profile: browsers take untagged images as sRGB).
+
+Which decoder reads a file is decided by its content (`formats.sniff`), never by its name:
+- JPEG, PNG, TIFF, WebP: libvips, in this process, stopped at the deadline by libvips' own kill
+  flag (checked between tiles, so a stop is prompt and frees its memory);
+- HEIF/HEIC/HIF: libheif (pyvips-binary cannot decode HEVC), and RAW: LibRaw (its embedded
+  preview when large enough, else a demosaic): both in a child process (`isolated.py`) that is
+  killed at the deadline, because neither library can be interrupted from Python.
+
+Alpha: kept in WebP output (a transparent PNG stays transparent in the grid), flattened on white
+for JPEG output, which has no alpha.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import pyvips
+
+from contactsheet.imaging import isolated
+from contactsheet.imaging.formats import SNIFF_BYTES, kind_of, sniff
+
+# Raise when a change alters any output for the same input: new encoder settings, a new colour
+# pipeline, another way of choosing a RAW's source. The library versions below join it, so an
+# upgrade of libvips, LibRaw or libheif also invalidates the derivative cache.
+ENGINE_REVISION = 1
+
+_T = TypeVar("_T")
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "none"
+
+
+ENGINE_VERSION: str = (
+    f"cs{ENGINE_REVISION}"
+    f"-vips{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+    f"-rawpy{_package_version('rawpy')}"
+    f"-heif{_package_version('pillow-heif')}"
+)
+
+# The operation cache keys `thumbnail(filename)` by path: a file replaced in place would come back
+# stale, and a server that sees each upload once gains nothing from caching it.
+pyvips.cache_set_max(0)
+# Loaders libvips marks as unsafe for hostile input (e.g. via ImageMagick, MATLAB) stay off; the
+# engine only routes sniffed JPEG/PNG/TIFF/WebP to libvips anyway.
+pyvips.block_untrusted_set(True)
+
+
+@dataclass(frozen=True)
+class DerivativeSpec:
+    kind: str  # "thumbnail", "preview"
+    long_edge: int
+    format: Literal["webp", "jpeg"]
+    quality: int  # 1-100
+    # WebP: libwebp's method 0 (fastest) .. 6 (smallest files). JPEG: 0 = standard Huffman
+    # tables, 1 or more = optimised tables (a few % smaller, a few % slower).
+    effort: int
+
+
+# Measured by bench/derivatives.py: WebP at effort 0 keeps thumbnail + preview within twice a plain
+# full-size JPEG decode per core, at quality that reads well on a screen.
+DEFAULT_PREVIEW = DerivativeSpec("preview", 3000, "webp", 80, 0)
+DEFAULT_THUMBNAIL = DerivativeSpec("thumbnail", 800, "webp", 80, 0)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: str
+    data: bytes
+    width: int
+    height: int
+    media_type: str
+    extension: str
+    # Which decoder produced the pixels: "libvips", "libheif", "libraw-preview" (a RAW's
+    # embedded JPEG) or "libraw-demosaic". Recorded so a too-small preview can never hide.
+    decoded_with: str = ""
+
+
+class DecodeError(Exception):
+    """A source that cannot be turned into derivatives; the message says which file and why."""
+
+    def __init__(self, source: Path | str, reason: str) -> None:
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"cannot decode {Path(source).name}: {reason}")
+
+
+def configure(vips_concurrency: int) -> None:
+    """Threads libvips (and the isolated RAW/HEIF decoders) may use per worker process.
+
+    SPEC §2: left alone, libvips starts one thread per core for every pipeline, and a pool of
+    workers on a many-core server multiplies that into hundreds of threads.
+    """
+    threads = max(1, int(vips_concurrency))
+    pyvips.concurrency_set(threads)
+    isolated.set_threads(threads)
+
+
+def render(
+    source: Path, specs: Sequence[DerivativeSpec], *, max_pixels: int, timeout: float
+) -> list[Rendered]:
+    """Decode `source` once and make every spec from it, largest first, each smaller one from the
+    previous result. Returns the derivatives in the order of `specs`.
+
+    Raises DecodeError when the file has no accepted extension (SPEC §3) or is not a readable image,
+    has more than `max_pixels` pixels (checked from the header, before any pixel is decoded), or
+    takes longer than `timeout` seconds.
+    """
+    if not specs:
+        return []
+    deadline = time.monotonic() + timeout
+    ordered = sorted(specs, key=lambda spec: spec.long_edge, reverse=True)
+    base, decoded_with = _open(source, ordered[0].long_edge, max_pixels, deadline, timeout)
+    current = _run(
+        source, base, deadline, timeout, lambda image: _upright_srgb(image).copy_memory()
+    )
+    made: dict[int, Rendered] = {}
+    for index, spec in enumerate(ordered):
+        if index:
+            current = _shrink(source, current, spec.long_edge, deadline, timeout)
+        made[id(spec)] = _encode(source, current, spec, decoded_with, deadline, timeout)
+    return [made[id(spec)] for spec in specs]
+
+
+def pick_source(filenames: Sequence[str]) -> str | None:
+    """The file of a photo that derivatives are made from: its JPG, else its other image (PNG,
+    TIFF, HEIF, WebP), else its RAW. None when no file is of an accepted type."""
+    for wanted in ("jpg", "other", "raw"):
+        matching = sorted(name for name in filenames if kind_of(name) == wanted)
+        if matching:
+            return matching[0]
+    return None
+
+
+def thumbhash_of(rendered_thumbnail: Rendered) -> str | None:
+    """A ThumbHash (base64, ~25 bytes) of a rendered derivative: a blurred placeholder the grid can
+    paint before thumbnails arrive. None when the image cannot be read or the library is absent."""
+    try:
+        import thumbhash
+    except ImportError:
+        return None
+    try:
+        # ThumbHash takes at most 100x100 RGBA; it keeps only ~7x7 frequencies, so 100 px is ample.
+        small = pyvips.Image.thumbnail_buffer(rendered_thumbnail.data, 100, height=100)
+        if not small.hasalpha():
+            small = small.bandjoin(255)
+        rgba = small.colourspace("srgb").cast("uchar")
+        if rgba.bands != 4:
+            return None
+        pixels = bytes(rgba.write_to_memory())
+        digest = thumbhash.rgba_to_thumb_hash(rgba.width, rgba.height, pixels)
+    except (pyvips.Error, ValueError):
+        return None
+    return base64.b64encode(bytes(digest)).decode("ascii")
+
+
+# --- opening each kind of source ------------------------------------------------------------------
+
+
+def _open(
+    source: Path, long_edge: int, max_pixels: int, deadline: float, timeout: float
+) -> tuple[pyvips.Image, str]:
+    """A lazy libvips image of the source at (about) the largest derivative's size."""
+    try:
+        with source.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as error:
+        raise DecodeError(source, f"cannot read the file ({error.strerror or error})") from None
+    kind = kind_of(source.name)
+    if kind is None:
+        raise DecodeError(
+            source, f"{source.suffix or 'no extension'} is not an accepted photo type"
+        )
+    content = sniff(head)
+    if content is None:
+        raise DecodeError(source, f"not an image this app can read ({_describe_content(head)})")
+    # The content decides the decoder; a RAW extension on TIFF-structured content means LibRaw.
+    if kind == "raw" or content in ("cr3", "raf", "orf", "rw2"):
+        return _open_isolated(source, "raw", long_edge, max_pixels, deadline, timeout)
+    if content == "heif":
+        return _open_isolated(source, "heif", long_edge, max_pixels, deadline, timeout)
+    return _open_with_vips(source, long_edge, max_pixels), "libvips"
+
+
+def _open_with_vips(source: Path, long_edge: int, max_pixels: int) -> pyvips.Image:
+    try:
+        header = pyvips.Image.new_from_file(_vips_name(source))
+        _check_pixels(source, header.width, header.height, max_pixels)
+        # thumbnail shrinks on load (JPEG: DCT scaling; WebP: scaled decode), applies the EXIF
+        # orientation, and turns CMYK and 16-bit into 8-bit sRGB.
+        return pyvips.Image.thumbnail(
+            _vips_name(source),
+            long_edge,
+            height=long_edge,
+            size="down",
+            fail_on="error",
+            **_colour_management(header),
+        )
+    except pyvips.Error as error:
+        raise DecodeError(source, _vips_reason(error)) from None
+
+
+def _vips_name(source: Path) -> str:
+    name = str(source)
+    if name.endswith("]"):
+        # libvips reads a trailing "[...]" as load options; an explicit empty option list keeps
+        # such a name whole.
+        return name + "[]"
+    return name
+
+
+def _colour_management(header: pyvips.Image) -> dict[str, str]:
+    """Convert through the embedded ICC profile to sRGB, only when there is one: without a profile
+    the pixels are taken as sRGB already, and asking libvips to colour-manage them anyway costs
+    ten times the decode (measured: 1.7 s against 0.16 s for a 6-megapixel JPEG)."""
+    return {"output_profile": "srgb"} if header.get_typeof("icc-profile-data") else {}
+
+
+def _open_isolated(
+    source: Path, op: str, long_edge: int, max_pixels: int, deadline: float, timeout: float
+) -> tuple[pyvips.Image, str]:
+    request = {"op": op, "path": str(source), "max_pixels": max_pixels, "long_edge": long_edge}
+    try:
+        header, payload = isolated.decoder().request(request, deadline)
+    except isolated.IsolatedTimeout:
+        raise DecodeError(source, _timeout_reason(timeout)) from None
+    except isolated.IsolatedError as error:
+        raise DecodeError(source, str(error)) from None
+    try:
+        image = _image_from_payload(header, payload, long_edge)
+    except pyvips.Error as error:
+        raise DecodeError(source, _vips_reason(error)) from None
+    return _apply_libraw_flip(image, int(header.get("flip") or 0)), str(header["decoded_with"])
+
+
+def _image_from_payload(header: dict[str, object], payload: bytes, long_edge: int) -> pyvips.Image:
+    icc_length = int(header["icc_length"])  # type: ignore[call-overload]
+    if header["kind"] == "jpeg":
+        # A RAW's embedded JPEG: its own EXIF orientation (if any) is ignored, the RAW's flip
+        # (applied by the caller) is the one that counts.
+        return pyvips.Image.thumbnail_buffer(
+            payload,
+            long_edge,
+            height=long_edge,
+            size="down",
+            no_rotate=True,
+            # thumbnail_buffer ignores its own fail_on; the loader's option string does not.
+            option_string="fail_on=error",
+            **_colour_management(pyvips.Image.new_from_buffer(payload, "")),
+        )
+    width, height, bands = (int(header[key]) for key in ("width", "height", "bands"))  # type: ignore[call-overload]
+    image = pyvips.Image.new_from_memory(payload[icc_length:], width, height, bands, "uchar")
+    image = image.copy(interpretation="srgb" if bands >= 3 else "b-w")
+    if icc_length:
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", payload[:icc_length])
+    return pyvips.Image.thumbnail_image(
+        image, long_edge, height=long_edge, size="down", no_rotate=True, **_colour_management(image)
+    )
+
+
+def _apply_libraw_flip(image: pyvips.Image, flip: int) -> pyvips.Image:
+    # LibRaw's flip: 3 = upside down, 5 = rotate 90 counter-clockwise, 6 = rotate 90 clockwise.
+    turn = {3: "d180", 5: "d270", 6: "d90"}.get(flip)
+    return image.rot(turn) if turn else image
+
+
+def _check_pixels(source: Path, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise DecodeError(
+            source,
+            f"{width}x{height} is {width * height:,} pixels, above the limit of {max_pixels:,} "
+            "(decompression-bomb protection)",
+        )
+
+
+# --- the pipeline after decoding ------------------------------------------------------------------
+
+
+def _upright_srgb(image: pyvips.Image) -> pyvips.Image:
+    """8-bit sRGB (with its alpha, if any), whatever came out of the loader, and marked upright:
+    the pixels already are, and a leftover orientation tag would turn the next size again."""
+    image = image.copy()
+    if image.get_typeof("orientation"):
+        image.remove("orientation")
+    if image.interpretation not in ("srgb", "b-w") or image.format != "uchar":
+        image = image.colourspace("srgb")
+    if image.bands in (1, 2):  # grey (and grey + alpha): three channels for every encoder
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def _shrink(
+    source: Path, image: pyvips.Image, long_edge: int, deadline: float, timeout: float
+) -> pyvips.Image:
+    def shrink(current: pyvips.Image) -> pyvips.Image:
+        smaller = pyvips.Image.thumbnail_image(
+            current, long_edge, height=long_edge, size="down", no_rotate=True
+        )
+        return smaller.copy_memory()
+
+    return _run(source, image, deadline, timeout, shrink)
+
+
+def _encode(
+    source: Path,
+    image: pyvips.Image,
+    spec: DerivativeSpec,
+    decoded_with: str,
+    deadline: float,
+    timeout: float,
+) -> Rendered:
+    if spec.format == "webp":
+        data = _run(
+            source,
+            image,
+            deadline,
+            timeout,
+            lambda current: current.write_to_buffer(
+                ".webp", Q=spec.quality, effort=max(0, min(6, spec.effort)), keep="none"
+            ),
+        )
+        return Rendered(
+            spec.kind, data, image.width, image.height, "image/webp", ".webp", decoded_with
+        )
+    flat = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
+    data = _run(
+        source,
+        flat,
+        deadline,
+        timeout,
+        lambda current: current.write_to_buffer(
+            ".jpg", Q=spec.quality, optimize_coding=spec.effort > 0, keep="none"
+        ),
+    )
+    return Rendered(spec.kind, data, image.width, image.height, "image/jpeg", ".jpg", decoded_with)
+
+
+def _run(
+    source: Path,
+    image: pyvips.Image,
+    deadline: float,
+    timeout: float,
+    action: Callable[[pyvips.Image], _T],
+) -> _T:
+    """Evaluate `action(image)` under the deadline: libvips reports progress while it computes, and
+    the handler sets the image's kill flag once time is up, which ends the computation."""
+    if time.monotonic() >= deadline:
+        raise DecodeError(source, _timeout_reason(timeout))
+    expired = False
+
+    def on_eval(watched: pyvips.Image, _progress: object) -> None:
+        nonlocal expired
+        if time.monotonic() >= deadline:
+            expired = True
+            watched.set_kill(True)
+
+    image.set_progress(True)
+    image.signal_connect("eval", on_eval)
+    try:
+        return action(image)
+    except pyvips.Error as error:
+        if expired or time.monotonic() >= deadline:
+            raise DecodeError(source, _timeout_reason(timeout)) from None
+        raise DecodeError(source, _vips_reason(error)) from None
+
+
+def _timeout_reason(timeout: float) -> str:
+    return f"decoding took longer than the limit of {timeout:g} s and was stopped"
+
+
+def _vips_reason(error: pyvips.Error) -> str:
+    """The most telling line of a libvips error, without its internal image names."""
+    lines = [line.strip() for line in f"{error.message}\n{error.detail or ''}".splitlines()]
+    useful = [line for line in lines if line and not line.startswith("VipsImage:")]
+    for line in useful:
+        lowered = line.lower()
+        if any(word in lowered for word in ("premature", "truncat", "corrupt", "invalid", "bad")):
+            return f"the file is damaged or truncated ({line[:200]})"
+    return (useful[-1] if useful else "libvips could not read the image")[:200]
+
+
+def _describe_content(head: bytes) -> str:
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"%PDF"):
+        return "it is a PDF document"
+    if head.lstrip().startswith((b"<?xml", b"<svg", b"<!DOCTYPE", b"<html")):
+        return "it is a text/markup document"
+    if head[4:8] == b"ftyp":
+        return f"an ISO media file of brand {head[8:12].decode('latin-1')!r}"
+    return "unrecognised content"

@@ -1,0 +1,166 @@
+"""The steps `folder_check` (files added by hand to known projects) and `folder_discovery`
+(project folders added by hand to the library)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from contactsheet.catalog.projects import manifest_of
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Project
+from contactsheet.errors import ContactSheetError
+from contactsheet.ingest.indexing import CHUNK, index_files, new_files, scan
+from contactsheet.jobs.context import JobContext
+from contactsheet.library.manifest import Manifest, ManifestError, read_manifest, write_manifest
+from contactsheet.library.names import clean_display_name, name_key, numbered
+from contactsheet.library.paths import PREVIEW_DIR, THUMB_DIR, TRASH_DIR
+from contactsheet.runtime import Runtime
+
+REPORT_NAMES = 100
+
+
+def _active_projects(runtime: Runtime, project_id: int | None) -> list[Project]:
+    query = select(Project).where(
+        Project.tenant == runtime.tenant, Project.status == ProjectStatus.ACTIVE
+    )
+    if project_id is not None:
+        query = query.where(Project.id == project_id)
+    with runtime.db.read() as session:
+        return list(session.scalars(query.order_by(Project.id)))
+
+
+def index_project(context: JobContext, project: Project) -> dict[str, Any]:
+    """Index the project's new files in chunks and queue derivatives for the photos touched."""
+    runtime = context.runtime
+    with runtime.db.read() as session:
+        paths_to_scan = new_files(session, runtime.paths, project)
+    photo_ids: set[int] = set()
+    indexed = unmanaged = 0
+    names: list[str] = []
+    waiting: list[str] = []
+    for start in range(0, len(paths_to_scan), CHUNK):
+        context.check_canceled()
+        found = scan(paths_to_scan[start : start + CHUNK])
+        with runtime.db.write() as session:
+            report = index_files(session, project, found)
+        photo_ids |= report.photo_ids
+        indexed += len(report.indexed)
+        unmanaged += len(report.unmanaged)
+        names += report.unmanaged[: REPORT_NAMES - len(names)]
+        waiting += report.waiting_sidecars
+    if photo_ids:
+        with runtime.db.write() as session:
+            runtime.queue.start_task(
+                session,
+                "generate_derivatives",
+                project_id=project.id,
+                payload={"photo_ids": sorted(photo_ids), "force": False},
+                origin="system",
+                dedup=True,
+            )
+    return {
+        "indexed": indexed,
+        "photos": len(photo_ids),
+        "unmanaged": unmanaged,
+        "unmanaged_names": names,
+        "waiting_sidecars": waiting,
+    }
+
+
+def folder_check(context: JobContext) -> dict[str, Any]:
+    totals: dict[str, Any] = {"projects": 0, "indexed": 0, "photos": 0, "unmanaged": 0}
+    unmanaged: dict[str, list[str]] = {}
+    missing = []
+    for project in _active_projects(context.runtime, context.job.project_id):
+        context.check_canceled()
+        if not context.runtime.paths.project_dir(project.folder).is_dir():
+            missing.append(project.folder)  # an unplugged disk: maintenance decides, not us
+            continue
+        result = index_project(context, project)
+        totals["projects"] += 1
+        for key in ("indexed", "photos", "unmanaged"):
+            totals[key] += result[key]
+        if result["unmanaged_names"]:
+            unmanaged[project.folder] = result["unmanaged_names"]
+    return {**totals, "unmanaged_files": unmanaged, "missing_folders": missing}
+
+
+def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project | None:
+    """Create a project for a hand-made folder (its folder name is kept as it is)."""
+    try:
+        wanted = clean_display_name(manifest.name if manifest else folder)
+    except ContactSheetError:
+        wanted = "Imported folder"
+    directory = runtime.paths.project_dir(folder)
+    with runtime.db.write() as session:
+        active = select(Project).where(
+            Project.tenant == runtime.tenant, Project.status == ProjectStatus.ACTIVE
+        )
+        projects = list(session.scalars(active))
+        if name_key(folder) in {p.folder_key for p in projects}:
+            return None  # differs only in case from a project's folder: do not guess
+        names = {p.name_key for p in projects}
+        name = next(c for _, c in numbered(wanted) if name_key(c) not in names)
+        project = Project(
+            tenant=runtime.tenant,
+            name=name,
+            name_key=name_key(name),
+            folder=folder,
+            folder_key=name_key(folder),
+        )
+        session.add(project)
+        session.flush()
+        for sub in (THUMB_DIR, PREVIEW_DIR, TRASH_DIR):
+            (directory / sub).mkdir(exist_ok=True)
+        # The folder's old manifest (another install's id) is replaced by ours; its name is kept.
+        write_manifest(runtime.paths.manifest_path(folder), manifest_of(project))
+    return project
+
+
+def _follow(runtime: Runtime, project_id: int, folder: str) -> Project:
+    """A known project's folder was renamed by hand: rows follow the folder (SPEC §13)."""
+    with runtime.db.write() as session:
+        project = session.get_one(Project, project_id)
+        project.folder, project.folder_key = folder, name_key(folder)
+        write_manifest(runtime.paths.manifest_path(folder), manifest_of(project))
+    return project
+
+
+def folder_discovery(context: JobContext) -> dict[str, Any]:
+    runtime = context.runtime
+    root = runtime.paths.projects_root
+    with runtime.db.read() as session:
+        projects = {p.id: p for p in session.scalars(select(Project))}
+    active_folders = {p.folder for p in projects.values() if p.status == ProjectStatus.ACTIVE}
+    adopted, followed, skipped = [], [], []
+    indexed = 0
+    for directory in sorted(root.iterdir()) if root.is_dir() else []:
+        context.check_canceled()
+        folder = directory.name
+        if folder.startswith(".") or not directory.is_dir() or directory.is_symlink():
+            continue
+        if folder in active_folders:
+            continue
+        try:
+            manifest = read_manifest(runtime.paths.manifest_path(folder))
+        except ManifestError as exc:
+            skipped.append({"folder": folder, "reason": str(exc)})
+            continue
+        known = projects.get(manifest.id) if manifest else None
+        if known is not None and known.status == ProjectStatus.ARCHIVED:
+            skipped.append({"folder": folder, "reason": "folder of a deleted project"})
+            continue
+        if known is not None and not runtime.paths.project_dir(known.folder).exists():
+            project = _follow(runtime, known.id, folder)
+            followed.append({"folder": folder, "project_id": project.id, "was": known.folder})
+        else:
+            adopted_project = _adopt(runtime, folder, manifest)
+            if adopted_project is None:
+                skipped.append({"folder": folder, "reason": "name differs only in case"})
+                continue
+            project = adopted_project
+            adopted.append({"folder": folder, "project_id": project.id, "name": project.name})
+        indexed += index_project(context, project)["indexed"]
+    return {"adopted": adopted, "followed": followed, "skipped": skipped, "indexed": indexed}

@@ -1,0 +1,102 @@
+"""`contactsheet import PATH`: a folder tree of photos into a project, by the upload rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from contactsheet.catalog.photos import file_kind
+from contactsheet.catalog.projects import create_project
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Project
+from contactsheet.ingest.placement import FileResult, IngestOptions, place_files
+from contactsheet.ingest.staging import stage_existing
+from contactsheet.library.names import clean_display_name, name_key
+from contactsheet.runtime import Runtime
+
+BATCH = 100
+
+
+@dataclass
+class ImportReport:
+    project_folder: str = ""
+    files: list[FileResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    bytes: int = 0
+    moved_sources: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+def walk(source: Path) -> Iterator[Path]:
+    """Every regular file under `source`, in a stable order, skipping hidden files and folders."""
+    if source.is_file():
+        yield source
+        return
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        yield path
+
+
+def project_for(runtime: Runtime, name: str) -> Project:
+    """The active project of that name, created when there is none."""
+    key = name_key(clean_display_name(name))
+    with runtime.db.read() as session:
+        project = session.scalar(
+            select(Project).where(
+                Project.tenant == runtime.tenant,
+                Project.status == ProjectStatus.ACTIVE,
+                Project.name_key == key,
+            )
+        )
+    return project or create_project(runtime.db, runtime.paths, runtime.tenant, name)
+
+
+def import_path(
+    runtime: Runtime,
+    source: Path,
+    *,
+    project_name: str | None,
+    move: bool,
+    options: IngestOptions,
+    on_file: Callable[[Path, int], None] = lambda _path, _size: None,
+) -> ImportReport:
+    source = source.resolve()
+    project = project_for(
+        runtime, project_name or (source.stem if source.is_file() else source.name)
+    )
+    report = ImportReport(project_folder=project.folder)
+    project_dir = runtime.paths.project_dir(project.folder)
+    limit = runtime.settings.processing.upload_max_bytes
+    batch: list[tuple[Path, object]] = []
+
+    def flush() -> None:
+        staged = [s for _, s in batch]
+        result = place_files(runtime, project.id, staged, options)  # type: ignore[arg-type]
+        for (origin, _), outcome in zip(batch, result.files, strict=True):
+            report.files.append(outcome)
+            if move and outcome.status == "stored":
+                origin.unlink(missing_ok=True)
+                report.moved_sources += 1
+        batch.clear()
+
+    for path in walk(source):
+        if file_kind(path.name) in (None, "sidecar"):
+            report.ignored.append(str(path))
+            continue
+        size = path.stat().st_size
+        staged = stage_existing(path, project_dir, limit, path.name)
+        report.bytes += size
+        on_file(path, size)
+        batch.append((path, staged))
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return report

@@ -1,0 +1,317 @@
+"""Derivatives: decode once, orientation, sizes, sRGB, no metadata, every source type, RAW preview
+or demosaic, and the failures (damaged files, bombs, time limits) as readable DecodeErrors."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import pyvips
+
+from contactsheet.imaging import engine
+from contactsheet.imaging.containers import jpeg_exif_and_size
+from contactsheet.imaging.engine import (
+    ENGINE_VERSION,
+    DecodeError,
+    DerivativeSpec,
+    Rendered,
+    pick_source,
+    render,
+    thumbhash_of,
+)
+from tests import imagefactory as make
+
+PREVIEW = DerivativeSpec("preview", 600, "webp", 80, 0)
+THUMB = DerivativeSpec("thumbnail", 200, "webp", 80, 0)
+LIMIT = 50_000_000
+TIME = 60.0
+
+
+def go(source: Path, *specs: DerivativeSpec) -> list[Rendered]:
+    return render(source, specs or (PREVIEW, THUMB), max_pixels=LIMIT, timeout=TIME)
+
+
+def decoded(rendered: Rendered) -> pyvips.Image:
+    return pyvips.Image.new_from_buffer(rendered.data, "")
+
+
+def colour_at(image: pyvips.Image, x: float, y: float) -> list[float]:
+    """Mean colour of a small patch around the fraction (x, y) of the image."""
+    px, py = int(x * (image.width - 8)), int(y * (image.height - 8))
+    patch = image.extract_area(px, py, 8, 8)
+    return [patch.extract_band(band).avg() for band in range(3)]
+
+
+def is_red(rgb: list[float]) -> bool:
+    return rgb[0] > 150 and rgb[0] > rgb[1] + 80 and rgb[0] > rgb[2] + 80
+
+
+def is_blue(rgb: list[float]) -> bool:
+    # loose: a CMYK round trip through a generic print profile dulls the blue
+    return rgb[2] > 110 and rgb[2] > rgb[0] + 40 and rgb[2] > rgb[1] + 40
+
+
+# --- orientation, sizes, order --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_orientation_is_applied(tmp_path: Path, orientation: int) -> None:
+    source = make.jpeg(tmp_path / "a.jpg", 900, 600, orientation=orientation)
+    preview, thumb = go(source)
+    portrait = orientation in (6, 8)
+    assert (thumb.width, thumb.height) == ((133, 200) if portrait else (200, 133))
+    assert (preview.width, preview.height) == ((400, 600) if portrait else (600, 400))
+    image = decoded(thumb)
+    assert (image.width, image.height) == (thumb.width, thumb.height)
+    # the displayed picture has red top-left and blue top-right, whatever the stored rotation
+    assert is_red(colour_at(image, 0.02, 0.02))
+    assert is_blue(colour_at(image, 0.98, 0.02))
+
+
+def test_results_follow_the_order_asked_and_decode_back(tmp_path: Path) -> None:
+    source = make.jpeg(tmp_path / "a.jpg", 1200, 800)
+    jpeg_thumb = DerivativeSpec("thumbnail", 300, "jpeg", 85, 1)
+    thumb, preview = go(source, jpeg_thumb, PREVIEW)
+    assert (thumb.kind, thumb.media_type, thumb.extension) == ("thumbnail", "image/jpeg", ".jpg")
+    assert (preview.kind, preview.media_type, preview.extension) == (
+        "preview",
+        "image/webp",
+        ".webp",
+    )
+    assert thumb.data.startswith(b"\xff\xd8\xff")
+    assert preview.data[:4] == b"RIFF" and preview.data[8:12] == b"WEBP"
+    assert decoded(thumb).get("vips-loader") == "jpegload_buffer"
+    assert decoded(preview).get("vips-loader") == "webpload_buffer"
+    assert (decoded(preview).width, decoded(thumb).width) == (600, 300)
+
+
+def test_the_source_is_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = make.jpeg(tmp_path / "a.jpg", 1200, 800)
+    loads: list[str] = []
+    original = pyvips.Image.thumbnail
+
+    def counting(*args: object, **kwargs: object) -> pyvips.Image:
+        loads.append(str(args[0]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pyvips.Image, "thumbnail", counting)
+    go(source, PREVIEW, THUMB, DerivativeSpec("tiny", 64, "jpeg", 70, 0))
+    assert loads == [str(source)]
+
+
+def test_never_upscales(tmp_path: Path) -> None:
+    source = make.jpeg(tmp_path / "small.jpg", 400, 300)
+    preview, thumb = go(source)
+    assert (preview.width, preview.height) == (400, 300)
+    assert (thumb.width, thumb.height) == (200, 150)
+
+
+def test_output_is_srgb_without_metadata(tmp_path: Path) -> None:
+    source = make.jpeg(tmp_path / "a.jpg", 900, 600)  # full EXIF with GPS
+    jpeg_spec = DerivativeSpec("thumbnail", 300, "jpeg", 85, 0)
+    for rendered in go(source, PREVIEW, jpeg_spec):
+        image = decoded(rendered)
+        assert image.interpretation == "srgb" and image.bands == 3 and image.format == "uchar"
+        fields = set(image.get_fields())
+        assert not {name for name in fields if name.startswith("exif")}
+        assert "icc-profile-data" not in fields and "xmp-data" not in fields
+        assert b"Contax" not in rendered.data
+    assert jpeg_exif_and_size(go(source, jpeg_spec)[0].data).blocks == []
+
+
+def test_embedded_profile_is_converted_to_srgb(tmp_path: Path) -> None:
+    green = pyvips.Image.black(64, 64, bands=3).new_from_image([0, 255, 0])
+    green = green.copy(interpretation="srgb").cast("uchar")
+    path = tmp_path / "p3.jpg"
+    green.icc_transform("p3").jpegsave(str(path), Q=95)  # Display P3 pixels, P3 profile
+    r, g, b = colour_at(decoded(go(path, THUMB)[0]), 0.5, 0.5)
+    assert r < 30 and g > 235 and b < 40  # unconverted P3 pixels would read about (117, 251, 76)
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        lambda p: make.cmyk_jpeg(p / "cmyk.jpg", 300, 200),
+        lambda p: make.tiff(p / "16.tif", 300, 200, bits=16),
+        lambda p: make.png(p / "a.png", 300, 200),
+        lambda p: make.tiff(p / "a.tif", 300, 200),
+        lambda p: make.webp(p / "a.webp", 300, 200),
+        lambda p: make.heic(p / "a.heic", 300, 200),
+    ],
+    ids=["cmyk-jpeg", "16-bit-tiff", "png", "tiff", "webp", "heic"],
+)
+def test_source_types(tmp_path: Path, writer: Callable[[Path], Path]) -> None:
+    preview, thumb = go(writer(tmp_path))
+    assert (preview.width, preview.height, thumb.width, thumb.height) == (300, 200, 200, 133)
+    image = decoded(thumb)
+    assert (image.interpretation, image.bands, image.format) == ("srgb", 3, "uchar")
+    assert is_red(colour_at(image, 0.02, 0.02)) and is_blue(colour_at(image, 0.98, 0.02))
+
+
+def test_heic_rotation_is_applied_once(tmp_path: Path) -> None:
+    _preview, thumb = go(make.heic(tmp_path / "a.heic", 300, 200, orientation=6))
+    assert (thumb.width, thumb.height, thumb.decoded_with) == (133, 200, "libheif")
+    image = decoded(thumb)
+    assert is_red(colour_at(image, 0.02, 0.02)) and is_blue(colour_at(image, 0.98, 0.02))
+
+
+def test_alpha_kept_in_webp_flattened_in_jpeg(tmp_path: Path) -> None:
+    source = make.png(tmp_path / "a.png", 300, 200, alpha=True)  # transparent on the left
+    webp, jpeg = go(source, THUMB, DerivativeSpec("flat", 200, "jpeg", 90, 0))
+    assert decoded(webp).bands == 4
+    flat = decoded(jpeg)
+    assert flat.bands == 3
+    assert min(colour_at(flat, 0.0, 0.5)) > 235  # transparent pixels became white
+
+
+# --- RAW ------------------------------------------------------------------------------------------
+
+
+def test_dng_large_preview_is_used(tmp_path: Path) -> None:
+    source = make.dng_with_preview(tmp_path / "a.dng", 1600, 1066, preview_long_edge=1600)
+    preview, thumb = go(source)
+    assert preview.decoded_with == thumb.decoded_with == "libraw-preview"
+    r, g, _b = colour_at(decoded(preview), 0.5, 0.5)
+    assert r > 180 and g < 80  # the preview's red/magenta, not the mosaic's green
+
+
+def test_dng_too_small_preview_is_not_used(tmp_path: Path) -> None:
+    source = make.dng_with_preview(tmp_path / "a.dng", 1600, 1066, preview_long_edge=320)
+    preview, _thumb = go(source)
+    assert preview.decoded_with == "libraw-demosaic"
+    assert (preview.width, preview.height) == (600, 400)
+    r, g, b = colour_at(decoded(preview), 0.5, 0.5)
+    assert g > r and g > b  # the green scene of the mosaic
+
+
+def test_dng_preview_follows_the_raw_orientation(tmp_path: Path) -> None:
+    source = make.dng_with_preview(tmp_path / "a.dng", 1200, 800, 1200, orientation=6)
+    preview, thumb = go(source)
+    assert preview.decoded_with == "libraw-preview"
+    assert (thumb.width, thumb.height) == (133, 200)
+
+
+def test_dng_without_preview_is_demosaiced(tmp_path: Path) -> None:
+    preview, thumb = go(make.dng_without_preview(tmp_path / "a.dng", 800, 532))
+    assert preview.decoded_with == "libraw-demosaic"
+    assert (preview.width, preview.height, thumb.width) == (600, 399, 200)
+
+
+def test_damaged_raw_is_a_decode_error(tmp_path: Path) -> None:
+    source = make.dng_without_preview(tmp_path / "a.dng", 800, 532)
+    source.write_bytes(source.read_bytes()[:4000])
+    with pytest.raises(DecodeError, match=r"a\.dng: .*(truncated|damaged)"):
+        go(source)
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+def test_truncated_jpeg(tmp_path: Path) -> None:
+    with pytest.raises(DecodeError) as caught:
+        go(make.truncated_jpeg(tmp_path / "cut.jpg"))
+    message = str(caught.value)
+    assert message.startswith("cannot decode cut.jpg: ")
+    assert "truncated" in message or "premature" in message
+    assert "Traceback" not in message and len(message) < 300
+
+
+def test_pdf_named_jpg(tmp_path: Path) -> None:
+    with pytest.raises(DecodeError, match=r"doc\.jpg: not an image .* PDF"):
+        go(make.not_an_image(tmp_path / "doc.jpg"))
+
+
+def test_garbage_after_a_jpeg_header(tmp_path: Path) -> None:
+    path = tmp_path / "noise.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)
+    with pytest.raises(DecodeError, match=r"noise\.jpg"):
+        go(path)
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        lambda p: make.jpeg(p / "a.jpg", 1200, 800),
+        lambda p: make.png(p / "a.png", 1200, 800),
+        lambda p: make.heic(p / "a.heic", 320, 240),
+        lambda p: make.dng_without_preview(p / "a.dng", 400, 266),
+    ],
+    ids=["jpeg", "png", "heic", "dng"],
+)
+def test_decompression_bomb_limit(tmp_path: Path, writer: Callable[[Path], Path]) -> None:
+    source = writer(tmp_path)
+    with pytest.raises(DecodeError, match=r"above the limit of 10,000 .*decompression-bomb"):
+        render(source, [PREVIEW], max_pixels=10_000, timeout=TIME)
+
+
+@pytest.fixture(scope="module")
+def huge_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make.huge_png(tmp_path_factory.mktemp("huge") / "huge.png", 9000, 9000)
+
+
+def test_timeout_stops_a_slow_libvips_decode(huge_png: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(DecodeError, match=r"longer than the limit of 0\.02 s"):
+        render(huge_png, [PREVIEW], max_pixels=100_000_000, timeout=0.02)
+    assert time.monotonic() - started < 1.5
+    # the same file decodes when given time: it was stopped, not broken
+    assert render(huge_png, [THUMB], max_pixels=100_000_000, timeout=TIME)[0].width == 200
+
+
+def test_timeout_stops_a_slow_raw_decode(tmp_path: Path) -> None:
+    small = make.dng_without_preview(tmp_path / "small.dng", 200, 134)
+    big = make.dng_without_preview(tmp_path / "big.dng", 3000, 2000)
+    go(small)  # the decoder process is up; its start does not count
+    full = DerivativeSpec("preview", 3000, "webp", 80, 0)  # needs a full-size demosaic
+    started = time.monotonic()
+    with pytest.raises(DecodeError, match=r"longer than the limit of 0\.1 s"):
+        render(big, [full], max_pixels=100_000_000, timeout=0.1)
+    assert time.monotonic() - started < 1.5
+    # the stopped decoder was replaced: the next RAW decodes
+    assert go(small)[0].decoded_with == "libraw-demosaic"
+
+
+# --- choosing the source, placeholders, version ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "chosen"),
+    [
+        (["DSC1.ARW", "DSC1.JPG"], "DSC1.JPG"),
+        (["DSC1.ARW", "DSC1.HEIC"], "DSC1.HEIC"),
+        (["DSC1.ARW", "DSC1.tif", "DSC1.jpeg"], "DSC1.jpeg"),
+        (["DSC1.NEF"], "DSC1.NEF"),
+        (["DSC1.png", "DSC1.xmp"], "DSC1.png"),
+        (["DSC1.xmp", "DSC1.mov"], None),
+        ([], None),
+    ],
+)
+def test_pick_source(names: list[str], chosen: str | None) -> None:
+    assert pick_source(names) == chosen
+
+
+def test_thumbhash(tmp_path: Path) -> None:
+    thumb = go(make.jpeg(tmp_path / "a.jpg", 600, 400), THUMB)[0]
+    placeholder = thumbhash_of(thumb)
+    assert placeholder is not None
+    assert 5 <= len(base64.b64decode(placeholder)) <= 25
+    broken = Rendered("thumbnail", b"not an image", 1, 1, "image/webp", ".webp")
+    assert thumbhash_of(broken) is None
+
+
+def test_engine_version_names_libvips() -> None:
+    vips = f"vips{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+    assert vips in ENGINE_VERSION
+    assert ENGINE_VERSION.startswith(f"cs{engine.ENGINE_REVISION}-")
+
+
+def test_configure_caps_libvips_threads() -> None:
+    before = pyvips.concurrency_get()
+    try:
+        engine.configure(vips_concurrency=1)
+        assert pyvips.concurrency_get() == 1
+    finally:
+        engine.configure(vips_concurrency=before)

@@ -1,0 +1,247 @@
+"""The schema: migrations reach the models, ids are never reused, children die with parents."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from conftest import ENGINES, fresh_database_url
+from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from contactsheet.db import Database
+from contactsheet.db.migrate import current_revision, head_revision, upgrade
+from contactsheet.db.tables import Base, Derivative, Photo, PhotoTag, Project, Setting, Tag
+from contactsheet.library.names import name_key
+
+
+@pytest.fixture(params=ENGINES)
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema at all (PostgreSQL: a copy of template0)."""
+    for url in fresh_database_url(request.param, tmp_path / "empty", "template0"):
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'db' / 'lib.sqlite'}")
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+def _project(session: Session, name: str) -> Project:
+    project = Project(
+        tenant="user_0", name=name, name_key=name_key(name), folder=name, folder_key=name_key(name)
+    )
+    session.add(project)
+    session.flush()
+    return project
+
+
+def _photo(session: Session, project: Project, basename: str) -> Photo:
+    photo = Photo(
+        tenant="user_0", project_id=project.id, basename=basename, basename_key=name_key(basename)
+    )
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def _count(db: Database, model: type[Base]) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_upgrade_from_empty_reaches_head(empty_db: Database) -> None:
+    assert current_revision(empty_db) is None
+    assert inspect(empty_db.writer_engine).get_table_names() == []
+    upgrade(empty_db)
+    assert head_revision() is not None
+    assert current_revision(empty_db) == head_revision()
+    tables = set(inspect(empty_db.writer_engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_migrated_schema_matches_the_models(empty_db: Database) -> None:
+    upgrade(empty_db)
+    with empty_db.writer_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_twice_is_a_no_op(empty_db: Database) -> None:
+    upgrade(empty_db)
+    with empty_db.write() as session:
+        session.add(Setting(key="marker", value="kept"))
+    before = {
+        name: inspect(empty_db.writer_engine).get_columns(name)
+        for name in inspect(empty_db.writer_engine).get_table_names()
+    }
+    upgrade(empty_db)
+    after = {
+        name: inspect(empty_db.writer_engine).get_columns(name)
+        for name in inspect(empty_db.writer_engine).get_table_names()
+    }
+    assert current_revision(empty_db) == head_revision()
+    assert [c["name"] for t in sorted(before) for c in before[t]] == [
+        c["name"] for t in sorted(after) for c in after[t]
+    ]
+    with empty_db.read() as session:
+        assert session.get(Setting, "marker").value == "kept"  # type: ignore[union-attr]
+
+
+def test_sqlite_connection_settings(sqlite_db: Database) -> None:
+    with sqlite_db.writer_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert connection.exec_driver_sql("PRAGMA query_only").scalar() == 0
+    with sqlite_db.reader_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA query_only").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_sqlite_readers_cannot_write(sqlite_db: Database) -> None:
+    with pytest.raises(OperationalError, match="readonly"), sqlite_db.read() as session:
+        session.execute(text("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', '')"))
+    assert _count(sqlite_db, Setting) == 0
+
+
+def test_sqlite_in_memory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        Database("sqlite:///:memory:")
+
+
+def test_ids_are_never_reused(db: Database) -> None:
+    with db.write() as session:
+        first = _project(session, "first").id
+        second = _project(session, "second").id
+    assert second > first
+    with db.write() as session:
+        session.execute(delete(Project).where(Project.id == second))
+    with db.write() as session:
+        third = _project(session, "third").id
+    assert third > second
+
+    with db.write() as session:
+        project = session.get(Project, first)
+        assert project is not None
+        photo_id = _photo(session, project, "DSC0001").id
+    with db.write() as session:
+        session.execute(delete(Photo).where(Photo.id == photo_id))
+    with db.write() as session:
+        project = session.get(Project, first)
+        assert project is not None
+        assert _photo(session, project, "DSC0001").id > photo_id
+
+
+def _populate(db: Database) -> tuple[int, int, int]:
+    """Two projects; the first has two photos with derivatives and a tag on each photo."""
+    with db.write() as session:
+        project = _project(session, "Wedding")
+        other = _project(session, "Other")
+        tag = Tag(tenant="user_0", project_id=project.id, name="bride", name_key="bride")
+        session.add(tag)
+        session.flush()
+        photos = [_photo(session, project, f"DSC000{i}") for i in (1, 2)]
+        other_photo = _photo(session, other, "IMG0001")
+        for photo in [*photos, other_photo]:
+            for kind in ("thumbnail", "preview"):
+                session.add(Derivative(photo_id=photo.id, kind=kind))
+        for photo in photos:
+            session.add(PhotoTag(photo_id=photo.id, tag_id=tag.id))
+        return project.id, photos[0].id, other.id
+
+
+def test_deleting_a_project_deletes_its_photos_and_derivatives(db: Database) -> None:
+    project_id, _photo_id, other_id = _populate(db)
+    assert (_count(db, Photo), _count(db, Derivative), _count(db, PhotoTag)) == (3, 6, 2)
+    with db.write() as session:
+        session.execute(delete(Project).where(Project.id == project_id))
+    with db.read() as session:
+        assert session.scalars(select(Photo.project_id)).all() == [other_id]
+        remaining = session.scalars(select(Derivative.photo_id)).all()
+        assert len(remaining) == 2
+        assert set(remaining) == set(session.scalars(select(Photo.id)))
+    assert _count(db, PhotoTag) == 0
+    assert _count(db, Tag) == 0
+
+
+def test_deleting_a_photo_deletes_its_derivatives_and_tags(db: Database) -> None:
+    _project_id, photo_id, _other_id = _populate(db)
+    with db.write() as session:
+        session.execute(delete(Photo).where(Photo.id == photo_id))
+    with db.read() as session:
+        assert photo_id not in session.scalars(select(Derivative.photo_id)).all()
+        assert photo_id not in session.scalars(select(PhotoTag.photo_id)).all()
+    assert (_count(db, Photo), _count(db, Derivative), _count(db, PhotoTag)) == (2, 4, 1)
+    # The tag itself belongs to the project and outlives the photo.
+    assert _count(db, Tag) == 1
+
+
+def test_a_derivative_needs_an_existing_photo(db: Database) -> None:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), db.write() as session:
+        session.add(Derivative(photo_id=987654, kind="thumbnail"))
+    assert _count(db, Derivative) == 0
+
+
+def _hammer(databases: list[Database], threads: int, per_thread: int) -> list[BaseException]:
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def work(n: int) -> None:
+        database = databases[n % len(databases)]
+        try:
+            start.wait(timeout=30)
+            for i in range(per_thread):
+                with database.write() as session:
+                    session.add(Setting(key=f"t{n}-{i}", value=str(i)))
+                with database.read() as session:
+                    session.scalar(select(func.count()).select_from(Setting))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers), "writers hung"
+    return errors
+
+
+def test_concurrent_sqlite_writers_never_see_database_is_locked(sqlite_db: Database) -> None:
+    errors = _hammer([sqlite_db], threads=8, per_thread=25)
+    assert errors == []
+    assert _count(sqlite_db, Setting) == 8 * 25
+
+
+def test_two_sqlite_databases_on_one_file_share_it(sqlite_db: Database) -> None:
+    # Like `serve` and a `worker` process: two writer engines on the same file.
+    second = Database(sqlite_db.url)
+    try:
+        errors = _hammer([sqlite_db, second], threads=8, per_thread=25)
+    finally:
+        second.dispose()
+    assert errors == []
+    assert _count(sqlite_db, Setting) == 8 * 25
