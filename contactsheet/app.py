@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from contactsheet import __version__
-from contactsheet.api import assets, auth, events, health, jobs, projects, tasks, uploads
+from contactsheet.api import assets, auth, events, health, jobs, photos, projects, tasks, uploads
 from contactsheet.api.errors import install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
 from contactsheet.api.tus import TUS_PREFIX, tus_router
@@ -71,6 +71,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         events.router,
         uploads.router,
         assets.router,
+        photos.router,
         tus_router(runtime),
     ):
         app.include_router(router)

@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(maintenance_app, name="maintenance")
+derivatives_app = typer.Typer(help="Thumbnails and previews.", no_args_is_help=True)
+app.add_typer(derivatives_app, name="derivatives")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -335,4 +337,62 @@ def import_command(
             details.add_row(item.name, item.status, why)
         console.print(details)
     if report.count("rejected"):
+        raise typer.Exit(1)
+
+
+@derivatives_app.command("regenerate")
+def derivatives_regenerate(
+    project: Annotated[
+        str | None, typer.Option(help="Project folder; default: every project.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remake even valid derivatives (ignore the cache).")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 24 * 3600,
+) -> None:
+    """Bring thumbnails and previews up to date here, with a progress bar."""
+    from sqlalchemy import select
+
+    from contactsheet.catalog.projects import find_project
+    from contactsheet.db.enums import ProjectStatus
+    from contactsheet.db.tables import Project
+    from contactsheet.errors import ContactSheetError
+    from contactsheet.handlers import default_registry
+    from contactsheet.jobs.watch import run_task_to_completion
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    registry = default_registry(runtime.settings.pipeline)
+    all_jobs = []
+    try:
+        with runtime.db.read() as session:
+            if project:
+                projects = [find_project(session, runtime.tenant, project)]
+            else:
+                active = Project.status == ProjectStatus.ACTIVE
+                projects = list(session.scalars(select(Project).where(active)))
+        for target in projects:
+            with runtime.db.write() as session:
+                job = runtime.queue.start_task(
+                    session,
+                    "generate_derivatives",
+                    project_id=target.id,
+                    payload={"force": force},
+                )
+            console.print(f"[bold]{target.folder}[/bold]")
+            all_jobs += run_task_to_completion(
+                runtime, registry, job.task_id, console, timeout=timeout
+            )
+    except ContactSheetError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        runtime.close()
+    console.print(_job_table(all_jobs))
+    totals: dict[str, int] = {}
+    for finished in all_jobs:
+        for key, value in (finished.result or {}).items():
+            totals[key] = totals.get(key, 0) + int(value)
+    console.print(", ".join(f"{k}: {v}" for k, v in totals.items()) or "nothing to do")
+    if any(j.status != "completed" for j in all_jobs):
         raise typer.Exit(1)

@@ -15,7 +15,9 @@ from contactsheet.runtime import Runtime
 THREADS = 24
 
 
-def _together(count: int, work: Callable[[int], object]) -> tuple[list[object], list[BaseException]]:
+def _together(
+    count: int, work: Callable[[int], object]
+) -> tuple[list[object], list[BaseException]]:
     """Run `work(i)` in `count` threads released at the same instant."""
     start = threading.Barrier(count)
     results: list[object] = []

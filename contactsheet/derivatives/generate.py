@@ -231,3 +231,27 @@ def file_for(runtime: Runtime, source: PhotoSource, kind: str) -> Path:
     return derivative_path(
         runtime.paths, source.folder, source.basename, specs(runtime.settings.processing)[kind]
     )
+
+
+def plan_photo(runtime: Runtime, photo_id: int, *, force: bool) -> dict[str, str]:
+    """What `generate_photo` would do for each kind, without doing it (for dry runs)."""
+    source, records = load_source(runtime, photo_id)
+    if source.source_name is None:
+        return {}
+    source_path = runtime.paths.child(runtime.paths.project_dir(source.folder), source.source_name)
+    try:
+        source_fp = fingerprint(source_path)
+    except OSError:
+        return {}
+    plan = {}
+    for kind, spec in specs(runtime.settings.processing).items():
+        target = derivative_path(runtime.paths, source.folder, source.basename, spec)
+        decision = decide(
+            records.get(kind),
+            source_fingerprint=source_fp,
+            params_key=params_key(spec),
+            file_size=file_size_of(target),
+            force=force,
+        )
+        plan[kind] = decision.reason
+    return plan

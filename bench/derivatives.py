@@ -1,0 +1,245 @@
+"""Thumbnail + preview throughput against plain full-size JPEG decoding, the practical limit.
+
+Makes N 24-megapixel JPEGs with photo-like content and camera EXIF (or reads the JPEGs of
+--folder), then measures in a fresh process per configuration (so peak memory is that
+configuration's own):
+
+- `decode`: a plain full-size decode of each JPEG into memory (libvips, no resize, no encode);
+- `render`: `engine.render` of a preview (3000 px) and a thumbnail (800 px) per format/effort;
+
+with 1 worker (libvips limited to one thread: the per-core figure) and with all cores, through a
+thread pool and through a process pool. The target is render <= 2 x decode per core. Output also
+gives the mean preview size and its PSNR against a lossless resize (higher is closer).
+
+    .venv/bin/python bench/derivatives.py [-n 8] [--folder DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "contactsheet-bench-24mp"
+WIDTH, HEIGHT = 6000, 4000
+FORMATS = [  # (format, quality, effort)
+    ("webp", 80, 0),
+    ("webp", 80, 1),
+    ("webp", 80, 2),
+    ("webp", 80, 4),  # libvips' default effort
+    ("jpeg", 85, 0),
+    ("jpeg", 85, 1),
+]
+
+
+# --- sample photos --------------------------------------------------------------------------------
+
+
+def make_photos(count: int, folder: Path) -> list[Path]:
+    """24 MP JPEGs that compress like photographs: smooth light, texture, fine grain."""
+    import piexif
+    import pyvips
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"DSC{index:05d}.JPG"
+        paths.append(path)
+        if path.exists():
+            continue
+        light = pyvips.Image.perlin(WIDTH, HEIGHT, cell_size=900, seed=index) * 70 + 120
+        texture = pyvips.Image.worley(WIDTH, HEIGHT, cell_size=60, seed=index + 7)
+        texture = (texture / texture.max() * 40).cast("float")
+        detail = pyvips.Image.perlin(WIDTH, HEIGHT, cell_size=7, seed=index + 3) * 30
+        grain = pyvips.Image.gaussnoise(WIDTH, HEIGHT, sigma=7)
+        base = light + texture + detail + grain
+        tint = [1.0 + 0.1 * ((index + band) % 3) for band in range(3)]
+        rgb = base.bandjoin([base * 0.9 + 10, base * 0.75 + 20]) * tint
+        image = rgb.cast("uchar").copy(interpretation="srgb")
+        exif = piexif.dump(
+            {
+                "0th": {271: "Contax", 272: "Sheet One", 274: 1},
+                "Exif": {36867: "2024:05:01 14:03:22", 33434: (1, 250), 33437: (28, 10)},
+            }
+        )
+        image.set_type(pyvips.GValue.blob_type, "exif-data", exif)
+        image.jpegsave(str(path), Q=92, keep="exif")
+    return paths
+
+
+# --- one configuration, in its own process --------------------------------------------------------
+
+
+def _init_worker(threads: int) -> None:
+    from contactsheet.imaging import engine
+
+    engine.configure(threads)
+
+
+def _decode(path: str) -> float:
+    import pyvips
+
+    started = time.perf_counter()
+    pyvips.Image.new_from_file(path, access="sequential").copy_memory()
+    return time.perf_counter() - started
+
+
+def _render(job: tuple[str, str, int, int, bool]) -> tuple[float, int, float | None]:
+    import math
+
+    import pyvips
+
+    from contactsheet.imaging import engine
+
+    path, fmt, quality, effort, check_quality = job
+    specs = [
+        engine.DerivativeSpec("preview", 3000, fmt, quality, effort),  # type: ignore[arg-type]
+        engine.DerivativeSpec("thumbnail", 800, fmt, quality, effort),  # type: ignore[arg-type]
+    ]
+    started = time.perf_counter()
+    preview, _thumb = engine.render(Path(path), specs, max_pixels=200_000_000, timeout=120)
+    seconds = time.perf_counter() - started
+    if not check_quality:
+        return seconds, len(preview.data), None
+    # PSNR of the preview against a lossless resize of the same source (outside the timing)
+    reference = pyvips.Image.thumbnail(path, 3000, height=3000).cast("float")
+    decoded = pyvips.Image.new_from_buffer(preview.data, "").cast("float")
+    mse = ((reference - decoded) ** 2).avg()
+    return seconds, len(preview.data), 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def run_config(config: dict[str, Any]) -> dict[str, Any]:
+    paths = [str(p) for p in config["paths"]]
+    workers, pool_kind = config["workers"], config["pool"]
+    _init_worker(config["vips_threads"])
+    pool: Executor
+    if pool_kind == "processes":
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(config["vips_threads"],),
+        )
+    else:
+        pool = ThreadPoolExecutor(workers)
+    with pool:
+        # warm up: imports, libvips start, process start
+        list(pool.map(_decode, paths[:workers]))
+        started = time.perf_counter()
+        if config["task"] == "decode":
+            results = list(pool.map(_decode, paths))
+            sizes: list[int] = []
+            psnrs: list[float] = []
+        else:
+            check = workers == 1  # quality is measured once, in the sequential run
+            jobs = [
+                (p, config["format"], config["quality"], config["effort"], check) for p in paths
+            ]
+            rendered = list(pool.map(_render, jobs))
+            results = [r[0] for r in rendered]
+            sizes = [r[1] for r in rendered]
+            psnrs = [r[2] for r in rendered if r[2] is not None]
+        wall = time.perf_counter() - started
+    if config["task"] == "render" and workers == 1:
+        wall = sum(results)  # sequential: the renders alone, without the quality check
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "photos_per_s": len(paths) / wall,
+        "s_per_photo_in_worker": sum(results) / len(results),
+        "peak_mb": peak_kb / 1024,
+        "preview_kb": sum(sizes) / len(sizes) / 1024 if sizes else None,
+        "psnr": sum(psnrs) / len(psnrs) if psnrs else None,
+    }
+
+
+def measure(config: dict[str, Any]) -> dict[str, Any]:
+    payload = json.dumps({**config, "paths": [str(p) for p in config["paths"]]})
+    output = subprocess.run(
+        [sys.executable, __file__, "--run-config", payload],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VIPS_CONCURRENCY": str(config["vips_threads"])},
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# --- the tables -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=8, help="photos (default 8)")
+    parser.add_argument("--folder", type=Path, help="use the JPEGs of this folder instead")
+    parser.add_argument("--quick", action="store_true", help="only the default format")
+    parser.add_argument("--run-config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_config:
+        print(json.dumps(run_config(json.loads(args.run_config))))
+        return
+
+    if args.folder:
+        paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+        paths = paths[: args.n]
+    else:
+        paths = make_photos(args.n, CACHE)
+    cores = os.cpu_count() or 1
+    size_mb = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
+    print(f"{len(paths)} JPEGs of {WIDTH}x{HEIGHT}, {size_mb:.1f} MB each; {cores} cores")
+    print(f"load average before: {os.getloadavg()[0]:.1f}\n")
+
+    base = {"paths": paths, "vips_threads": 1}
+    decode_1 = measure({**base, "task": "decode", "workers": 1, "pool": "threads"})
+    print("plain full-size decode")
+    _row("1 worker", decode_1)
+    for pool in ("threads", "processes"):
+        config = {**base, "task": "decode", "workers": cores, "pool": pool}
+        _row(f"{cores} workers, {pool}", measure(config))
+    print()
+
+    formats = FORMATS[:1] if args.quick else FORMATS
+    print("thumbnail + preview, 1 worker (per core)          ratio = render time / decode time")
+    per_format = {}
+    for fmt, quality, effort in formats:
+        config = {**base, "task": "render", "workers": 1, "pool": "threads"}
+        config.update({"format": fmt, "quality": quality, "effort": effort})
+        result = measure(config)
+        per_format[(fmt, quality, effort)] = result
+        ratio = decode_1["photos_per_s"] / result["photos_per_s"]
+        _row(f"{fmt} q{quality} effort {effort}", result, f"ratio {ratio:.2f}")
+    print()
+
+    fmt, quality, effort = formats[0]
+    print(f"thumbnail + preview, all cores ({fmt} q{quality} effort {effort})")
+    for pool in ("threads", "processes"):
+        config = {**base, "task": "render", "workers": cores, "pool": pool}
+        config.update({"format": fmt, "quality": quality, "effort": effort})
+        _row(f"{cores} workers, {pool}", measure(config))
+    single = {**base, "task": "render", "workers": 1, "pool": "threads", "vips_threads": cores}
+    single.update({"format": fmt, "quality": quality, "effort": effort})
+    _row(f"1 worker, libvips {cores} threads", measure(single))
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+
+
+def _row(label: str, result: dict[str, Any], note: str = "") -> None:
+    text = f"  {label:<34}{result['photos_per_s']:>7.2f} photos/s"
+    text += f"  peak {result['peak_mb']:>6.0f} MB"
+    if result.get("preview_kb") is not None:
+        text += f"  preview {result['preview_kb']:>5.0f} KB  PSNR {result['psnr']:.1f} dB"
+    print(text + (f"  {note}" if note else ""))
+
+
+if __name__ == "__main__":
+    main()
