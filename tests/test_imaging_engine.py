@@ -224,6 +224,17 @@ def test_pdf_named_jpg(tmp_path: Path) -> None:
         go(make.not_an_image(tmp_path / "doc.jpg"))
 
 
+def test_content_decides_the_decoder(tmp_path: Path) -> None:
+    jpeg_named_heic = make.jpeg(tmp_path / "phone.jpg", 300, 200).rename(tmp_path / "phone.heic")
+    assert go(jpeg_named_heic, THUMB)[0].decoded_with == "libvips"
+
+
+def test_unaccepted_extension(tmp_path: Path) -> None:
+    other = make.jpeg(tmp_path / "a.jpg", 64, 48).rename(tmp_path / "a.iiq")
+    with pytest.raises(DecodeError, match=r"\.iiq is not an accepted photo type"):
+        go(other)
+
+
 def test_garbage_after_a_jpeg_header(tmp_path: Path) -> None:
     path = tmp_path / "noise.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)

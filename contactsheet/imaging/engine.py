@@ -190,8 +190,9 @@ def _open(
     content = sniff(head)
     if content is None:
         raise DecodeError(source, f"not an image this app can read ({_describe_content(head)})")
-    # The content decides the decoder; a RAW extension on TIFF-structured content means LibRaw.
-    if kind == "raw" or content in ("cr3", "raf", "orf", "rw2"):
+    # The content decides the decoder (a phone's ".heic" that is really a JPEG still renders);
+    # only TIFF-structured content needs the extension to tell a RAW from a plain TIFF.
+    if content in ("cr3", "raf", "orf", "rw2") or (content == "tiff" and kind == "raw"):
         return _open_isolated(source, "raw", long_edge, max_pixels, deadline, timeout)
     if content == "heif":
         return _open_isolated(source, "heif", long_edge, max_pixels, deadline, timeout)

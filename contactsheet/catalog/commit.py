@@ -1,0 +1,189 @@
+"""Committing culling decisions (`file_removal`): files the user chose not to keep go to the
+project's `.trash` (restorable for 24 h), derivatives go with the JPG, and a photo with nothing
+left is removed. Safe to run again after a crash: a file already gone is simply forgotten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+
+from contactsheet.catalog.photos import file_kind, remove_file
+from contactsheet.db.enums import ItemStatus, ProjectStatus
+from contactsheet.db.tables import Derivative, Photo, Project
+from contactsheet.jobs.context import JobContext, PermanentJobError
+from contactsheet.library.paths import DERIVATIVE_DIRS
+from contactsheet.library.trash import record_trash
+from contactsheet.runtime import Runtime
+
+IMAGE_KINDS = ("jpg", "raw", "other")
+
+
+def pending_condition() -> Any:
+    return or_(
+        and_(Photo.jpg_available, ~Photo.keep_jpg), and_(Photo.raw_available, ~Photo.keep_raw)
+    )
+
+
+def pending_counts(runtime: Runtime, project_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Per project: photos with pending deletions, and how many JPG and RAW files would go."""
+    jpg_goes = func.sum(case((and_(Photo.jpg_available, ~Photo.keep_jpg), 1), else_=0))
+    raw_goes = func.sum(case((and_(Photo.raw_available, ~Photo.keep_raw), 1), else_=0))
+    query = (
+        select(Project.folder, Project.id, func.count(), jpg_goes, raw_goes)
+        .join(Project, Project.id == Photo.project_id)
+        .where(
+            Project.tenant == runtime.tenant,
+            Project.status == ProjectStatus.ACTIVE,
+            pending_condition(),
+        )
+        .group_by(Project.folder, Project.id)
+        .order_by(Project.folder)
+    )
+    if project_ids is not None:
+        query = query.where(Project.id.in_(project_ids))
+    with runtime.db.read() as session:
+        return [
+            {
+                "project": folder,
+                "project_id": pid,
+                "photos": n,
+                "jpg": int(j or 0),
+                "raw": int(r or 0),
+            }
+            for folder, pid, n, j, r in session.execute(query)
+        ]
+
+
+def _files_to_remove(photo: Photo) -> list[str]:
+    going = []
+    for name in photo.filenames:
+        kind = file_kind(name)
+        if (kind == "jpg" and not photo.keep_jpg) or (kind == "raw" and not photo.keep_raw):
+            going.append(name)
+    remaining = [n for n in photo.filenames if n not in going and file_kind(n) in IMAGE_KINDS]
+    if not remaining:  # nothing left to belong to: sidecars go with the photo
+        going += [n for n in photo.filenames if file_kind(n) == "sidecar"]
+    return going
+
+
+def _derivative_files(runtime: Runtime, folder: str, basename: str) -> list[Path]:
+    found = []
+    for sub in DERIVATIVE_DIRS.values():
+        directory = runtime.paths.project_dir(folder) / sub
+        found += [p for p in directory.glob(f"{basename}.*") if p.stem == basename]
+    return found
+
+
+def commit_photo(runtime: Runtime, project: Project, photo_id: int) -> tuple[str, list[str]]:
+    """Apply one photo's decisions; returns ("removed" | "trimmed" | "unchanged", files moved)."""
+    folder = runtime.paths.project_dir(project.folder)
+    with runtime.db.write() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            return "unchanged", []
+        going = _files_to_remove(photo)
+        if not going:
+            return "unchanged", []
+        jpg_goes = any(file_kind(n) == "jpg" for n in going)
+        everything = len(going) == len(photo.filenames)
+        sources = [folder / n for n in going if (folder / n).exists()]
+        if jpg_goes or everything:
+            sources += _derivative_files(runtime, project.folder, photo.basename)
+        moves = [
+            (
+                source,
+                record_trash(
+                    session,
+                    runtime.paths,
+                    tenant=project.tenant,
+                    project_id=project.id,
+                    folder=project.folder,
+                    source=source,
+                    reason="commit",
+                ),
+            )
+            for source in sources
+        ]
+    # The records are committed; now the moves. A crash here leaves files the next run forgets.
+    for source, target in moves:
+        if source.exists():
+            source.rename(target)
+    with runtime.db.write() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            return "unchanged", []
+        for name in going:
+            remove_file(photo, name, 0)
+        photo.file_size = sum(
+            (folder / n).stat().st_size for n in photo.filenames if (folder / n).exists()
+        )
+        if not any(file_kind(n) in IMAGE_KINDS for n in photo.filenames):
+            session.delete(photo)
+            return "removed", going
+        if jpg_goes:
+            session.execute(Derivative.__table__.delete().where(Derivative.photo_id == photo.id))
+    return "trimmed", going
+
+
+def _projects(context: JobContext) -> list[Project]:
+    ids = context.payload.get("project_ids")
+    if context.job.project_id is not None:
+        ids = [context.job.project_id]
+    if not ids:
+        raise PermanentJobError("file_removal needs a project or project_ids")
+    with context.runtime.db.read() as session:
+        return list(
+            session.scalars(
+                select(Project).where(
+                    Project.id.in_([int(i) for i in ids]), Project.status == ProjectStatus.ACTIVE
+                )
+            )
+        )
+
+
+def file_removal(context: JobContext) -> dict[str, Any]:
+    runtime = context.runtime
+    totals = {"photos_removed": 0, "photos_trimmed": 0, "files_trashed": 0}
+    for project in _projects(context):
+        with runtime.db.read() as session:
+            ids = list(
+                session.scalars(
+                    select(Photo.id)
+                    .where(Photo.project_id == project.id, pending_condition())
+                    .order_by(Photo.id)
+                )
+            )
+        items = context.add_items([(pid, None) for pid in ids])
+        regenerate = []
+        for photo_id, item_id in zip(ids, items, strict=True):
+            context.check_canceled()
+            outcome, files = commit_photo(runtime, project, photo_id)
+            context.item_done(
+                item_id, ItemStatus.DONE if outcome != "unchanged" else ItemStatus.SKIPPED
+            )
+            totals["files_trashed"] += len(files)
+            if outcome == "removed":
+                totals["photos_removed"] += 1
+                context.publish("item_removed", {"photo_id": photo_id, "project_id": project.id})
+            elif outcome == "trimmed":
+                totals["photos_trimmed"] += 1
+                if any(file_kind(n) == "jpg" for n in files):
+                    regenerate.append(photo_id)
+        if regenerate:
+            with runtime.db.write() as session:
+                runtime.queue.start_task(
+                    session,
+                    "generate_derivatives",
+                    project_id=project.id,
+                    payload={"photo_ids": regenerate, "force": False},
+                    origin="system",
+                )
+        counts = pending_counts(runtime, [project.id])
+        context.publish(
+            "pending_changes_state",
+            {"project": project.folder, "pending": counts[0] if counts else None},
+            channel="pending-changes",
+        )
+    return totals
