@@ -14,7 +14,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from contactsheet import __version__
-from contactsheet.api import assets, auth, events, health, jobs, photos, projects, tasks, uploads
+from contactsheet.api import (
+    assets,
+    auth,
+    events,
+    health,
+    jobs,
+    photo_list,
+    photos,
+    projects,
+    tasks,
+    uploads,
+)
 from contactsheet.api.errors import install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
 from contactsheet.api.tus import TUS_PREFIX, tus_router
@@ -72,6 +83,8 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         uploads.router,
         assets.router,
         photos.router,
+        photos.project_router,
+        photo_list.router,
         tus_router(runtime),
     ):
         app.include_router(router)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 
 from contactsheet.catalog import project_delete
+from contactsheet.catalog.commit import file_removal
 from contactsheet.catalog.metadata import regenerate_metadata
 from contactsheet.catalog.moves import image_move_files
 from contactsheet.config import PipelineSettings
 from contactsheet.derivatives.steps import cache_validation, generate_derivatives
 from contactsheet.ingest.discovery import folder_check, folder_discovery
 from contactsheet.jobs.registry import Registry
+from contactsheet.maintenance.folder_alignment import folder_alignment
 from contactsheet.maintenance.job_retention import job_retention
 from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
 from contactsheet.maintenance.project_scavenge import project_scavenge
@@ -29,6 +31,8 @@ def default_registry(config: PipelineSettings) -> Registry:
     registry.register("folder_discovery", folder_discovery)
     registry.register("image_move_files", image_move_files)
     registry.register("regenerate_metadata", regenerate_metadata)
+    registry.register("file_removal", file_removal)
+    registry.register("folder_alignment", folder_alignment)
     for step_type in NOT_YET_BUILT:
         registry.register(step_type, not_implemented(step_type))
     # Extension modules (a deployment's own steps, the test suite's) expose register(registry).

@@ -76,7 +76,9 @@ def get_project(folder: str, runtime: RuntimeDep) -> ProjectOut:
 @router.patch("/{folder}")
 def rename_project(folder: str, body: ProjectName, runtime: RuntimeDep) -> ProjectOut:
     """Rename: the display name changes now; the folder follows in maintenance."""
-    project = projects.rename_project(runtime.db, runtime.paths, runtime.tenant, folder, body.name)
+    project = projects.rename_project(
+        runtime.db, runtime.paths, runtime.tenant, folder, body.name, runtime.queue
+    )
     return ProjectOut.of(project)
 
 

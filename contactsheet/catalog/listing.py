@@ -252,12 +252,11 @@ def list_photos(
 
 
 def _attr(sort: Sort) -> str:
-    return {
-        "taken_at": "taken_at",
-        "filename": "basename_key",
-        "size": "file_size",
-        "rating": "rating",
-    }[sort.name]
+    return SORT_COLUMNS[sort.name].key  # type: ignore[no-any-return]
+
+
+def sort_value(photo: Photo, sort: Sort) -> Any:
+    return getattr(photo, _attr(sort))
 
 
 def _beyond(

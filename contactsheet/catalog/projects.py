@@ -145,9 +145,15 @@ def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
 
 
 def rename_project(
-    db: Database, paths: LibraryPaths, tenant: str, folder: str, raw_name: object
+    db: Database,
+    paths: LibraryPaths,
+    tenant: str,
+    folder: str,
+    raw_name: object,
+    queue: JobQueue | None = None,
 ) -> Project:
-    """Change the display name now; the folder follows later in maintenance (SPEC §5)."""
+    """Change the display name now; the folder follows in a `folder_alignment` task, queued in
+    the same transaction (and in hourly maintenance should that one fail)."""
     requested = clean_display_name(raw_name)
     with db.write() as session:
         _lock_names(session, tenant)
@@ -164,6 +170,8 @@ def rename_project(
         old_name, project.name, project.name_key = project.name, name, name_key(name)
         session.flush()
         write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+        if queue is not None and name_key(old_name) != project.name_key:
+            queue.start_task(session, "folder_alignment", project_id=project.id, dedup=True)
     log_event(log, "project_renamed", id=project.id, old=old_name, new=name)
     return project
 

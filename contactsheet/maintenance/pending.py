@@ -12,7 +12,6 @@ NOT_YET_BUILT = (
     "trash_maintenance",
     "orphaned_project_cleanup",
     "duplicate_resolution",
-    "folder_alignment",
     "manifest_check",
     "manifest_cleaning",
 )
