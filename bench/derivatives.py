@@ -33,14 +33,20 @@ sys.path.insert(0, str(ROOT))
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "contactsheet-bench-24mp"
 WIDTH, HEIGHT = 6000, 4000
-FORMATS = [  # (format, quality, effort)
-    ("webp", 80, 0),
-    ("webp", 80, 1),
-    ("webp", 80, 2),
-    ("webp", 80, 4),  # libvips' default effort
-    ("jpeg", 85, 0),
-    ("jpeg", 85, 1),
+# (preview format, quality, effort), (thumbnail format, quality, effort)
+Setting = tuple[str, int, int]
+COMBINATIONS: list[tuple[Setting, Setting]] = [
+    (("webp", 80, 0), ("webp", 80, 0)),
+    (("webp", 80, 1), ("webp", 80, 1)),
+    (("webp", 80, 2), ("webp", 80, 2)),
+    (("webp", 80, 4), ("webp", 80, 4)),  # libvips' default effort
+    (("webp", 70, 0), ("webp", 70, 0)),
+    (("jpeg", 85, 0), ("jpeg", 85, 0)),
+    (("jpeg", 85, 1), ("jpeg", 85, 1)),
+    (("jpeg", 85, 0), ("webp", 80, 0)),
+    (("jpeg", 85, 0), ("webp", 80, 4)),
 ]
+TARGET = 2.0  # render time / plain decode time, per core
 
 
 # --- sample photos --------------------------------------------------------------------------------
@@ -95,28 +101,31 @@ def _decode(path: str) -> float:
     return time.perf_counter() - started
 
 
-def _render(job: tuple[str, str, int, int, bool]) -> tuple[float, int, float | None]:
+def _render(
+    job: tuple[str, Setting, Setting, bool],
+) -> tuple[float, int, int, float | None]:
     import math
 
     import pyvips
 
     from contactsheet.imaging import engine
 
-    path, fmt, quality, effort, check_quality = job
+    path, preview_setting, thumb_setting, check_quality = job
     specs = [
-        engine.DerivativeSpec("preview", 3000, fmt, quality, effort),  # type: ignore[arg-type]
-        engine.DerivativeSpec("thumbnail", 800, fmt, quality, effort),  # type: ignore[arg-type]
+        engine.DerivativeSpec("preview", 3000, *preview_setting),  # type: ignore[arg-type]
+        engine.DerivativeSpec("thumbnail", 800, *thumb_setting),  # type: ignore[arg-type]
     ]
     started = time.perf_counter()
-    preview, _thumb = engine.render(Path(path), specs, max_pixels=200_000_000, timeout=120)
+    preview, thumb = engine.render(Path(path), specs, max_pixels=200_000_000, timeout=120)
     seconds = time.perf_counter() - started
     if not check_quality:
-        return seconds, len(preview.data), None
+        return seconds, len(preview.data), len(thumb.data), None
     # PSNR of the preview against a lossless resize of the same source (outside the timing)
     reference = pyvips.Image.thumbnail(path, 3000, height=3000).cast("float")
     decoded = pyvips.Image.new_from_buffer(preview.data, "").cast("float")
     mse = ((reference - decoded) ** 2).avg()
-    return seconds, len(preview.data), 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+    psnr = 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+    return seconds, len(preview.data), len(thumb.data), psnr
 
 
 def run_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +149,7 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
         if config["task"] == "decode":
             results = list(pool.map(_decode, paths))
             sizes: list[int] = []
+            thumb_sizes: list[int] = []
             psnrs: list[float] = []
         else:
             check = workers == 1  # quality is measured once, in the sequential run
@@ -160,6 +170,7 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
         "s_per_photo_in_worker": sum(results) / len(results),
         "peak_mb": peak_kb / 1024,
         "preview_kb": sum(sizes) / len(sizes) / 1024 if sizes else None,
+        "thumb_kb": sum(thumb_sizes) / len(thumb_sizes) / 1024 if thumb_sizes else None,
         "psnr": sum(psnrs) / len(psnrs) if psnrs else None,
     }
 
@@ -209,35 +220,45 @@ def main() -> None:
         _row(f"{cores} workers, {pool}", measure(config))
     print()
 
-    formats = FORMATS[:1] if args.quick else FORMATS
-    print("thumbnail + preview, 1 worker (per core)          ratio = render time / decode time")
-    per_format = {}
-    for fmt, quality, effort in formats:
+    combinations = COMBINATIONS[:1] if args.quick else COMBINATIONS
+    print(f"thumbnail + preview, 1 worker (per core); target: ratio to decode <= {TARGET}")
+    results = []
+    for preview, thumb in combinations:
         config = {**base, "task": "render", "workers": 1, "pool": "threads"}
-        config.update({"format": fmt, "quality": quality, "effort": effort})
+        config.update({"preview": preview, "thumb": thumb})
         result = measure(config)
-        per_format[(fmt, quality, effort)] = result
         ratio = decode_1["photos_per_s"] / result["photos_per_s"]
-        _row(f"{fmt} q{quality} effort {effort}", result, f"ratio {ratio:.2f}")
+        results.append((ratio, preview, thumb, result))
+        _row(f"{_name(preview)} + {_name(thumb)}", result, f"ratio {ratio:.2f}")
     print()
 
-    fmt, quality, effort = formats[0]
-    print(f"thumbnail + preview, all cores ({fmt} q{quality} effort {effort})")
+    # The default: the smallest files among the settings that meet the target.
+    meeting = [r for r in results if r[0] <= TARGET] or [min(results, key=lambda r: r[0])]
+    ratio, preview, thumb, _ = min(meeting, key=lambda r: r[3]["preview_kb"] + r[3]["thumb_kb"])
+    print(f"chosen: preview {_name(preview)}, thumbnail {_name(thumb)} (ratio {ratio:.2f})\n")
+    print("thumbnail + preview, all cores, chosen setting")
     for pool in ("threads", "processes"):
         config = {**base, "task": "render", "workers": cores, "pool": pool}
-        config.update({"format": fmt, "quality": quality, "effort": effort})
+        config.update({"preview": preview, "thumb": thumb})
         _row(f"{cores} workers, {pool}", measure(config))
     single = {**base, "task": "render", "workers": 1, "pool": "threads", "vips_threads": cores}
-    single.update({"format": fmt, "quality": quality, "effort": effort})
+    single.update({"preview": preview, "thumb": thumb})
     _row(f"1 worker, libvips {cores} threads", measure(single))
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 
+def _name(setting: Setting | list[Any]) -> str:
+    fmt, quality, effort = setting
+    return f"{fmt} q{quality} e{effort}"
+
+
 def _row(label: str, result: dict[str, Any], note: str = "") -> None:
-    text = f"  {label:<34}{result['photos_per_s']:>7.2f} photos/s"
+    text = f"  {label:<36}{result['photos_per_s']:>7.2f} photos/s"
     text += f"  peak {result['peak_mb']:>6.0f} MB"
     if result.get("preview_kb") is not None:
-        text += f"  preview {result['preview_kb']:>5.0f} KB  PSNR {result['psnr']:.1f} dB"
+        text += f"  preview {result['preview_kb']:>4.0f} KB  thumb {result['thumb_kb']:>3.0f} KB"
+    if result.get("psnr") is not None:
+        text += f"  PSNR {result['psnr']:.1f} dB"
     print(text + (f"  {note}" if note else ""))
 
 

@@ -1,10 +1,11 @@
 """Job queue throughput: enqueue, then claim + complete, of empty jobs, on SQLite and PostgreSQL.
 
-    python bench/queue.py [--jobs 2000] [--threads 1,2] [--postgres-url URL]
+    python bench/queue.py [--jobs 2000] [--batch 50] [--threads 1,2] [--postgres-url URL]
 
 Each run gets a fresh, migrated database (SQLite: a file in a temporary data folder; PostgreSQL: a
-database created on the given server and dropped afterwards). Enqueueing starts one single-step task
-per transaction, as the API does per request. Then 1 or 2 worker threads each loop
+database created on the given server and dropped afterwards). Enqueueing starts single-step tasks,
+`--batch` per transaction (an ingest queues many at once; `--batch 1` is one per request, as the
+API does). Then 1 or 2 worker threads each loop
 `queue.claim(name)` -> `queue.complete(job, {})` until nothing is left; every job must be completed
 exactly once. PostgreSQL is skipped, with a note, when the server cannot be reached.
 """
@@ -93,16 +94,17 @@ def postgres_reachable(server_url: str) -> str | None:
     return None
 
 
-def run_once(engine: str, url: str, jobs: int, threads: int) -> Result:
+def run_once(engine: str, url: str, jobs: int, threads: int, batch: int) -> Result:
     db = Database(url)
     try:
         upgrade(db)
         queue = JobQueue(db, PipelineSettings(), parse_catalogue(CATALOGUE), "user_0")
 
         started = time.perf_counter()
-        for _ in range(jobs):
+        for first in range(0, jobs, batch):
             with db.write() as session:
-                queue.start_task(session, "bench")
+                for _ in range(min(batch, jobs - first)):
+                    queue.start_task(session, "bench")
         enqueued = time.perf_counter()
 
         done = [0] * threads
@@ -189,29 +191,32 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_POSTGRES,
         help=f"a PostgreSQL server to create a scratch database on (default {DEFAULT_POSTGRES})",
     )
+    parser.add_argument(
+        "--batch", type=int, default=50, help="tasks started per transaction (default 50)"
+    )
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
+    if args.jobs < 1 or args.batch < 1:
+        parser.error("--jobs and --batch must be at least 1")
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
 
     results: list[Result] = []
     notes: list[str] = []
     for threads in thread_counts:
         with sqlite_database() as url:
-            results.append(run_once("sqlite", url, args.jobs, threads))
+            results.append(run_once("sqlite", url, args.jobs, threads, args.batch))
     why_not = postgres_reachable(args.postgres_url)
     if why_not is None:
         for threads in thread_counts:
             with postgres_database(args.postgres_url) as url:
-                results.append(run_once("postgresql", url, args.jobs, threads))
+                results.append(run_once("postgresql", url, args.jobs, threads, args.batch))
     else:
         shown = make_url(args.postgres_url).render_as_string(hide_password=True)
         notes.append(f"postgresql skipped: {shown} is unreachable ({why_not})")
 
     print(table(results))
     print(
-        "\nenqueue: one task (one job) per transaction; claim+complete: each thread loops "
-        "claim -> complete until the queue is empty."
+        f"\nenqueue: {args.batch} task(s) (one job each) per transaction; claim+complete: each "
+        "thread loops claim -> complete (two transactions per job) until the queue is empty."
     )
     for note in notes:
         print(note)

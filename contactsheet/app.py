@@ -24,6 +24,7 @@ from contactsheet.api import (
     photos,
     projects,
     tasks,
+    trash,
     uploads,
 )
 from contactsheet.api.errors import install_error_handlers
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         photos.router,
         photos.project_router,
         photo_list.router,
+        trash.router,
         tus_router(runtime),
     ):
         app.include_router(router)

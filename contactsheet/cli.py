@@ -31,6 +31,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(maintenance_app, name="maintenance")
 derivatives_app = typer.Typer(help="Thumbnails and previews.", no_args_is_help=True)
 app.add_typer(derivatives_app, name="derivatives")
+trash_app = typer.Typer(
+    help="Files and projects removed in the last 24 hours.", no_args_is_help=True
+)
+app.add_typer(trash_app, name="trash")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -395,4 +399,59 @@ def derivatives_regenerate(
             totals[key] = totals.get(key, 0) + int(value)
     console.print(", ".join(f"{k}: {v}" for k, v in totals.items()) or "nothing to do")
     if any(j.status != "completed" for j in all_jobs):
+        raise typer.Exit(1)
+
+
+@trash_app.command("list")
+def trash_list(
+    project: Annotated[str | None, typer.Option(help="Only this project folder.")] = None,
+) -> None:
+    """What is in the trash and can still be restored."""
+    from contactsheet.catalog.projects import find_project
+    from contactsheet.catalog.trash import list_trash
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    try:
+        project_id = None
+        if project:
+            with runtime.db.read() as session:
+                project_id = find_project(session, runtime.tenant, project).id
+        items = list_trash(runtime, project_id)
+    finally:
+        runtime.close()
+    table = Table("id", "trashed at (UTC)", "reason", "size", "was")
+    for item in items:
+        kind = " (project)" if item.is_project else ""
+        table.add_row(
+            str(item.id),
+            item.trashed_at.strftime("%Y-%m-%d %H:%M"),
+            item.reason + kind,
+            str(item.size),
+            item.original_path,
+        )
+    console.print(table)
+
+
+@trash_app.command("restore")
+def trash_restore(
+    ids: Annotated[list[int], typer.Argument(help="Entry ids from `trash list`.")],
+) -> None:
+    """Put trashed files or deleted projects back; never overwrites anything."""
+    from contactsheet.catalog.trash import restore
+    from contactsheet.errors import ContactSheetError
+    from contactsheet.runtime import open_runtime
+
+    runtime = open_runtime(_settings())
+    failed = False
+    try:
+        for entry_id in ids:
+            try:
+                console.print(f"{entry_id}: restored to {restore(runtime, entry_id)}")
+            except ContactSheetError as exc:
+                failed = True
+                err_console.print(f"[red]{entry_id}: {exc.message}[/red]")
+    finally:
+        runtime.close()
+    if failed:
         raise typer.Exit(1)

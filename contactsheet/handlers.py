@@ -16,6 +16,7 @@ from contactsheet.maintenance.folder_alignment import folder_alignment
 from contactsheet.maintenance.job_retention import job_retention
 from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
 from contactsheet.maintenance.project_scavenge import project_scavenge
+from contactsheet.maintenance.trash_maintenance import trash_maintenance
 
 
 def default_registry(config: PipelineSettings) -> Registry:
@@ -33,6 +34,7 @@ def default_registry(config: PipelineSettings) -> Registry:
     registry.register("regenerate_metadata", regenerate_metadata)
     registry.register("file_removal", file_removal)
     registry.register("folder_alignment", folder_alignment)
+    registry.register("trash_maintenance", trash_maintenance)
     for step_type in NOT_YET_BUILT:
         registry.register(step_type, not_implemented(step_type))
     # Extension modules (a deployment's own steps, the test suite's) expose register(registry).

@@ -6,7 +6,6 @@ goes through the same checks and grouping as a multipart upload."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tuspyserver import create_tus_router
 from contactsheet.catalog.projects import find_project
 from contactsheet.errors import InvalidInput, PayloadTooLarge
 from contactsheet.ingest.placement import IngestOptions, place_files
+from contactsheet.ingest.resumable import expire_abandoned, tus_dir
 from contactsheet.ingest.staging import check_name, stage_existing
 from contactsheet.jobs.events import publish
 from contactsheet.logs import log_event
@@ -24,34 +24,10 @@ from contactsheet.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TUS_PREFIX = "/api/uploads/tus"
-KEEP_ABANDONED_SECONDS = 24 * 3600
-
-
-def tus_dir(runtime: Runtime) -> Path:
-    return runtime.paths.root / "uploads" / "tus"
 
 
 def _flag(metadata: dict[str, str], key: str) -> bool:
     return metadata.get(key, "").strip().lower() in {"1", "true", "yes"}
-
-
-def expire_abandoned(runtime: Runtime, now: float | None = None) -> int:
-    """Delete unfinished uploads not touched for a day; returns how many."""
-    directory = tus_dir(runtime)
-    if not directory.is_dir():
-        return 0
-    cutoff = (now or time.time()) - KEEP_ABANDONED_SECONDS
-    removed = 0
-    for entry in directory.iterdir():
-        if entry.suffix == ".info" or not entry.is_file():
-            continue
-        info = entry.with_name(entry.name + ".info")
-        touched = max(entry.stat().st_mtime, info.stat().st_mtime if info.exists() else 0)
-        if touched < cutoff:
-            entry.unlink(missing_ok=True)
-            info.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 def tus_router(runtime: Runtime) -> APIRouter:
@@ -106,3 +82,6 @@ def tus_router(runtime: Runtime) -> APIRouter:
         upload_complete_dep=upload_complete_dep,
         tags=["uploads"],
     )
+
+
+__all__ = ["TUS_PREFIX", "expire_abandoned", "tus_router"]

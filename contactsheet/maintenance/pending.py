@@ -9,7 +9,6 @@ from contactsheet.jobs.context import JobContext
 from contactsheet.jobs.registry import Handler
 
 NOT_YET_BUILT = (
-    "trash_maintenance",
     "orphaned_project_cleanup",
     "duplicate_resolution",
     "manifest_check",

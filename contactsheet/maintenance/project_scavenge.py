@@ -14,6 +14,7 @@ from contactsheet.catalog.project_delete import TRASH_REASON, move_folder_to_del
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
+from contactsheet.ingest.resumable import expire_abandoned as expire_abandoned_uploads
 from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
@@ -80,4 +81,8 @@ def _purge_expired(context: JobContext) -> int:
 
 
 def project_scavenge(context: JobContext) -> dict[str, Any]:
-    return {"folders_moved": _move_leftovers(context), "purged": _purge_expired(context)}
+    return {
+        "folders_moved": _move_leftovers(context),
+        "purged": _purge_expired(context),
+        "abandoned_uploads_removed": expire_abandoned_uploads(context.runtime),
+    }

@@ -1,0 +1,43 @@
+"""Trash: what the app removed in the last 24 h, and putting it back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from contactsheet.api.deps import RuntimeDep
+from contactsheet.catalog import trash
+from contactsheet.catalog.projects import find_project
+from contactsheet.errors import ContactSheetError
+
+router = APIRouter(prefix="/api/trash", tags=["trash"])
+
+
+class RestoreRequest(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=2000)
+
+
+@router.get("")
+def list_trash(runtime: RuntimeDep, project: str | None = None) -> dict[str, Any]:
+    """Trashed files and deleted projects not yet purged (purged 24 h after trashing)."""
+    project_id = None
+    if project is not None:
+        with runtime.db.read() as session:
+            project_id = find_project(session, runtime.tenant, project).id
+    return {"items": [asdict(item) for item in trash.list_trash(runtime, project_id)]}
+
+
+@router.post("/restore")
+def restore(body: RestoreRequest, runtime: RuntimeDep) -> dict[str, Any]:
+    """Put entries back where they were; per-entry failures (place taken, already purged) are
+    reported without stopping the rest."""
+    restored, failed = [], []
+    for entry_id in dict.fromkeys(body.ids):
+        try:
+            restored.append({"id": entry_id, "path": trash.restore(runtime, entry_id)})
+        except ContactSheetError as exc:
+            failed.append({"id": entry_id, "error": {"code": exc.code, "message": exc.message}})
+    return {"restored": restored, "failed": failed}

@@ -1,0 +1,101 @@
+"""Listing and restoring what the app moved to trash (files for 24 h, deleted projects for 24 h)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from contactsheet.catalog.project_delete import TRASH_REASON
+from contactsheet.clock import utcnow
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Project, TrashEntry
+from contactsheet.errors import Conflict, NotFound
+from contactsheet.library.names import name_key
+from contactsheet.maintenance.project_scavenge import SCAVENGE_REASON
+from contactsheet.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class TrashItem:
+    id: int
+    project_id: int | None
+    original_path: str
+    size: int
+    reason: str
+    trashed_at: datetime
+    is_project: bool
+
+
+def list_trash(runtime: Runtime, project_id: int | None = None) -> list[TrashItem]:
+    query = select(TrashEntry).where(
+        TrashEntry.tenant == runtime.tenant,
+        TrashEntry.purged_at.is_(None),
+        TrashEntry.restored_at.is_(None),
+    )
+    if project_id is not None:
+        query = query.where(TrashEntry.project_id == project_id)
+    with runtime.db.read() as session:
+        rows = list(
+            session.scalars(query.order_by(TrashEntry.trashed_at.desc(), TrashEntry.id.desc()))
+        )
+    return [
+        TrashItem(
+            r.id,
+            r.project_id,
+            r.original_path,
+            r.size,
+            r.reason,
+            r.trashed_at,
+            r.reason in (TRASH_REASON, SCAVENGE_REASON),
+        )
+        for r in rows
+    ]
+
+
+def restore(runtime: Runtime, entry_id: int) -> str:
+    """Put a trashed file (or deleted project folder) back where it was; returns its path.
+
+    Refuses (409) when something now occupies that place: nothing is ever overwritten. A restored
+    file is indexed again by the next `folder_check`; a restored project becomes active again.
+    """
+    paths = runtime.paths
+    with runtime.db.write() as session:
+        entry = session.get(TrashEntry, entry_id)
+        if entry is None or entry.tenant != runtime.tenant:
+            raise NotFound(f"no trash entry {entry_id}")
+        if entry.restored_at is not None or entry.purged_at is not None:
+            state = "restored" if entry.restored_at else "purged"
+            raise Conflict(f"trash entry {entry_id} was already {state}")
+        source = paths.confine(paths.root / entry.trash_path)
+        target = paths.confine(paths.root / entry.original_path)
+        if not source.exists():
+            raise Conflict("the trashed file is no longer there")
+        if target.exists():
+            raise Conflict(f"{entry.original_path} exists again; move it away first")
+        is_project = entry.reason in (TRASH_REASON, SCAVENGE_REASON)
+        if is_project:
+            project = session.get(Project, entry.project_id) if entry.project_id else None
+            if project is None:
+                raise Conflict("the deleted project's record is gone")
+            clash = session.scalar(
+                select(Project.id).where(
+                    Project.tenant == runtime.tenant,
+                    Project.status == ProjectStatus.ACTIVE,
+                    Project.folder_key == name_key(target.name),
+                )
+            )
+            if clash is not None:
+                raise Conflict(f"another project now uses the folder {target.name}")
+            project.status, project.archived_at = ProjectStatus.ACTIVE, None
+            project.folder, project.folder_key = target.name, name_key(target.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.rename(target)
+        entry.restored_at = utcnow()
+        if entry.project_id is not None:
+            # The restored file (or folder) is indexed again by folder_check.
+            runtime.queue.start_task(
+                session, "folder_check", project_id=entry.project_id, dedup=True
+            )
+    return entry.original_path
