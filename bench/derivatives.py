@@ -153,13 +153,13 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
             psnrs: list[float] = []
         else:
             check = workers == 1  # quality is measured once, in the sequential run
-            jobs = [
-                (p, config["format"], config["quality"], config["effort"], check) for p in paths
-            ]
+            preview_setting, thumb_setting = tuple(config["preview"]), tuple(config["thumb"])
+            jobs = [(p, preview_setting, thumb_setting, check) for p in paths]
             rendered = list(pool.map(_render, jobs))
             results = [r[0] for r in rendered]
             sizes = [r[1] for r in rendered]
-            psnrs = [r[2] for r in rendered if r[2] is not None]
+            thumb_sizes = [r[2] for r in rendered]
+            psnrs = [r[3] for r in rendered if r[3] is not None]
         wall = time.perf_counter() - started
     if config["task"] == "render" and workers == 1:
         wall = sum(results)  # sequential: the renders alone, without the quality check
