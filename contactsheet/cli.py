@@ -56,6 +56,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the server: API, web UI, and (unless disabled) background workers."""
+    import signal
+
     import uvicorn
 
     from contactsheet.app import create_app
@@ -80,6 +82,10 @@ def serve(
         ]
     console.print(Panel("\n".join(lines), title="Contact Sheet", expand=False))
     pipeline = Pipeline.from_settings(runtime)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to whatever
+    # handler was there before; a quiet one lets us close the database and exit 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     uvicorn.run(
         create_app(runtime, pipeline=pipeline),
         host=settings.host,

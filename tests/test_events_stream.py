@@ -277,6 +277,9 @@ def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(
     with open_stream(http, last_id=remembered) as stream:
         replayed = stream.until(lambda e: e.event == "ready")
     ready = replayed.pop()
+    replayed_ids = [e.id for e in replayed]
+    assert all(i is not None and i > remembered for i in replayed_ids)
+    assert replayed_ids == sorted(set(replayed_ids)), "out of order or duplicated"  # type: ignore[type-var]
     assert [(e.id, e.event) for e in replayed] == [(i, t) for i, t in missed]
     assert ready.id == newest
     assert ready.data == {"last_event_id": newest}

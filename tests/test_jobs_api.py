@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -20,6 +21,7 @@ from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus, TaskStatus
 from contactsheet.db.tables import Job, Photo
 from contactsheet.handlers import default_registry
+from contactsheet.jobs.registry import Registry
 from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.jobs.tasks import CATALOGUE
 from contactsheet.library.names import name_key
@@ -351,8 +353,20 @@ def test_retry_a_queued_job_is_409(api: TestClient, jobs_runtime: Runtime) -> No
 # -- GET /api/tasks/definitions -------------------------------------------------------------------
 
 
-def test_definitions_list_the_catalogue(admin: TestClient) -> None:
+def without_handler(app: FastAPI, step_type: str) -> None:
+    """Serve `app` as a version that has no handler for `step_type` (yet)."""
+    full: Registry = app.state.registry
+    reduced = Registry()
+    for known in sorted(full.types() - {step_type}):
+        handler = full.get(known)
+        assert handler is not None
+        reduced.register(known, handler)
+    app.state.registry = reduced
+
+
+def test_definitions_list_the_catalogue(admin: TestClient, app: FastAPI) -> None:
     catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    registry: Registry = app.state.registry
     response = admin.get("/api/tasks/definitions")
     assert response.status_code == 200, response.text
     definitions = response.json()
@@ -364,8 +378,8 @@ def test_definitions_list_the_catalogue(admin: TestClient) -> None:
         assert out["steps"] == [
             {"type": s["type"], "priority": s["priority"]} for s in body["steps"]
         ], name
-        assert isinstance(out["available"], bool)
-    assert definitions["change_commit"]["available"] is False  # file_removal: no handler yet
+        has_handlers = all(registry.get(s["type"]) is not None for s in body["steps"])
+        assert out["available"] is has_handlers, name
     assert definitions["maintenance_global"]["available"] is True
     assert definitions["maintenance"]["available"] is True
     assert definitions["project_delete"]["available"] is True
@@ -374,6 +388,16 @@ def test_definitions_list_the_catalogue(admin: TestClient) -> None:
         "type": "project_stop_processes",
         "priority": 100,
     }
+
+    # A step without a handler makes every task that uses it unavailable, and only those.
+    without_handler(app, "file_removal")
+    after = admin.get("/api/tasks/definitions").json()
+    for name, body in catalogue.items():
+        uses_it = any(s["type"] == "file_removal" for s in body["steps"])
+        assert after[name]["available"] is (definitions[name]["available"] and not uses_it), name
+    assert after["change_commit"]["available"] is False
+    assert after["change_commit_all"]["available"] is False
+    assert after["maintenance_global"]["available"] is True
 
 
 def test_definitions_include_extension_tasks(api: TestClient) -> None:
@@ -407,7 +431,7 @@ def test_start_a_project_task(admin: TestClient, runtime: Runtime) -> None:
     assert job["priority"] == 100
 
 
-def test_start_project_task_refusals(admin: TestClient, runtime: Runtime) -> None:
+def test_start_project_task_refusals(admin: TestClient, app: FastAPI, runtime: Runtime) -> None:
     project = create_project(admin, "Refusals")
     url = f"/api/projects/{project['folder']}/tasks"
 
@@ -417,6 +441,7 @@ def test_start_project_task_refusals(admin: TestClient, runtime: Runtime) -> Non
     for not_here in ("project_delete", "maintenance_global", "project_scavenge_global"):
         response = admin.post(url, json={"task_type": not_here})
         assert response.status_code == 400, (not_here, response.text)
+    without_handler(app, "file_removal")  # as in a version without that step
     unavailable = admin.post(url, json={"task_type": "change_commit"})
     assert unavailable.status_code == 409
     assert "file_removal" in unavailable.json()["error"]["message"]

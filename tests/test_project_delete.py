@@ -294,7 +294,8 @@ def test_scavenge_purges_by_recorded_deletion_time(
 
     scavenge = _run_scavenge(runtime, runner)
     assert scavenge.type == "project_scavenge"
-    assert scavenge.result == {"folders_moved": 0, "purged": 1}
+    assert scavenge.result is not None
+    assert (scavenge.result["folders_moved"], scavenge.result["purged"]) == (0, 1)
 
     assert not expired_dir.exists()
     assert recent_dir.is_dir()
@@ -305,7 +306,9 @@ def test_scavenge_purges_by_recorded_deletion_time(
     assert recent_after.purged_at is None
 
     # A second run has nothing left to do.
-    assert _run_scavenge(runtime, runner).result == {"folders_moved": 0, "purged": 0}
+    second = _run_scavenge(runtime, runner).result
+    assert second is not None
+    assert (second["folders_moved"], second["purged"]) == (0, 0)
     assert recent_dir.is_dir()
 
 
@@ -327,7 +330,8 @@ def test_scavenge_moves_an_archived_projects_leftover_folder(
     stranger_manifest.unlink()
 
     scavenge = _run_scavenge(runtime, runner)
-    assert scavenge.result == {"folders_moved": 1, "purged": 0}
+    assert scavenge.result is not None
+    assert (scavenge.result["folders_moved"], scavenge.result["purged"]) == (1, 0)
 
     assert not runtime.paths.project_dir(leftover["folder"]).exists()
     [moved] = deleted_folders(runtime)

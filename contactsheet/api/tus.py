@@ -5,12 +5,17 @@ goes through the same checks and grouping as a multipart upload."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response
 from tuspyserver import create_tus_router
 
 from contactsheet.catalog.projects import find_project
@@ -24,10 +29,47 @@ from contactsheet.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TUS_PREFIX = "/api/uploads/tus"
+TUS_VERSION = "1.0.0"
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _flag(metadata: dict[str, str], key: str) -> bool:
     return metadata.get(key, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _offset_router(runtime: Runtime) -> APIRouter:
+    """HEAD (where to resume from), answered here: tuspyserver's own HEAD answers 400 to any
+    upload created without a `filetype` metadata, which tus does not require and our documented
+    metadata does not include, so a client could never resume. Read-only: PATCH stays theirs."""
+    router = APIRouter(tags=["uploads"])
+
+    @router.head(TUS_PREFIX + "/{uid}", include_in_schema=False)
+    def upload_offset(uid: str, tus_resumable: Annotated[str | None, Header()] = None) -> Response:
+        if tus_resumable != TUS_VERSION:
+            return Response(status_code=412, headers={"Tus-Version": TUS_VERSION})
+        headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
+        directory = tus_dir(runtime)
+        try:
+            exists = UPLOAD_ID.fullmatch(uid) is not None and (directory / uid).is_file()
+            info = json.loads((directory / f"{uid}.info").read_text()) if exists else None
+        except (OSError, ValueError):
+            info = None
+        if not isinstance(info, dict):
+            return Response(status_code=404, headers=headers)
+        try:
+            expired = parsedate_to_datetime(str(info.get("expires"))) < datetime.now(UTC)
+        except (TypeError, ValueError):
+            expired = False
+        if expired:
+            return Response(status_code=410, headers=headers)
+        headers["Upload-Offset"] = str(int(info.get("offset") or 0))
+        if info.get("defer_length"):
+            headers["Upload-Defer-Length"] = "1"
+        elif info.get("size") is not None:
+            headers["Upload-Length"] = str(int(info["size"]))
+        return Response(status_code=200, headers=headers)
+
+    return router
 
 
 def tus_router(runtime: Runtime) -> APIRouter:
@@ -73,15 +115,19 @@ def tus_router(runtime: Runtime) -> APIRouter:
     async def upload_complete_dep() -> Callable[[str, dict[str, str]], Awaitable[None]]:
         return finish
 
-    return create_tus_router(
-        prefix=TUS_PREFIX,
-        files_dir=str(tus_dir(runtime)),
-        max_size=limit,
-        days_to_keep=1,
-        pre_create_dep=pre_create_dep,
-        upload_complete_dep=upload_complete_dep,
-        tags=["uploads"],
+    router = _offset_router(runtime)  # first, so its HEAD is matched before tuspyserver's
+    router.include_router(
+        create_tus_router(
+            prefix=TUS_PREFIX,
+            files_dir=str(tus_dir(runtime)),
+            max_size=limit,
+            days_to_keep=1,
+            pre_create_dep=pre_create_dep,
+            upload_complete_dep=upload_complete_dep,
+            tags=["uploads"],
+        )
     )
+    return router
 
 
 __all__ = ["TUS_PREFIX", "expire_abandoned", "tus_router"]
