@@ -69,9 +69,7 @@ def digest(path: Path) -> str:
 
 def tree(folder: Path) -> dict[str, str]:
     """Every file under `folder` (hidden ones too) by relative path, with its content hash."""
-    return {
-        str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+    return {str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def visible(folder: Path) -> list[str]:
@@ -168,10 +166,17 @@ def catalog_snapshot(runtime: Runtime) -> dict[str, Any]:
             (p.id, p.name, p.folder, p.status) for p in session.scalars(select(Project))
         ]
         photo_rows = [
-            (p.id, p.project_id, p.basename, tuple(p.filenames), p.file_size, *decisions(p).values())
+            (
+                p.id,
+                p.project_id,
+                p.basename,
+                tuple(p.filenames),
+                p.file_size,
+                *decisions(p).values(),
+            )
             for p in session.scalars(select(Photo))
         ]
-        tag_rows = list(session.execute(select(PhotoTag.photo_id, PhotoTag.tag_id)).tuples())
+        tag_rows = [tuple(r) for r in session.execute(select(PhotoTag.photo_id, PhotoTag.tag_id))]
         task_ids = list(session.scalars(select(Task.id)))
     return {
         "projects": sorted(project_rows),

@@ -434,7 +434,12 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     )  # fmt: skip
     with runtime.db.write() as session:  # the destination already has a tag of that name
         session.add(
-            Tag(tenant=runtime.tenant, project_id=dest.id, name="Client", name_key=name_key("Client"))
+            Tag(
+                tenant=runtime.tenant,
+                project_id=dest.id,
+                name="Client",
+                name_key=name_key("Client"),
+            )
         )
     clash_bytes = (dest_dir / "DSC1.JPG").read_bytes()
     thumb_bytes = (src_dir / ".thumb" / "DSC1.webp").read_bytes()

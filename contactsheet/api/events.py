@@ -63,6 +63,7 @@ async def events(
     hub: EventHub = request.app.state.hub
     wanted = _channels(channels)
     after = _last_id(last_event_id, last_event_id_query)
+    await hub.started()
     subscription = hub.subscribe(str(admin.session_id), wanted)
     live_from = hub.cursor
 

@@ -128,10 +128,15 @@ class EventHub:
         self._cursor = 0
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._started = asyncio.Event()
 
     @property
     def cursor(self) -> int:
         return self._cursor
+
+    async def started(self, timeout: float = 10.0) -> None:
+        """Wait until the hub knows where the table ends (a cursor of 0 would replay nothing)."""
+        await asyncio.wait_for(self._started.wait(), timeout)
 
     def wake(self) -> None:
         """Poll now instead of at the next interval; safe to call from any thread."""
@@ -143,6 +148,7 @@ class EventHub:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._cursor = await anyio.to_thread.run_sync(_newest_id, self.db)
+        self._started.set()
         while True:
             try:
                 rows = await anyio.to_thread.run_sync(

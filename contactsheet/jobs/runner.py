@@ -109,7 +109,14 @@ class Runner:
                 with self._wakeup:
                     self._wakeup.wait(idle)
                 continue
-            self.run_one(job)
+            try:
+                self.run_one(job)
+            except Exception as exc:
+                # Recording the outcome failed (the database went away?): the slot lives on, and
+                # the job, still `running` without a heartbeat, is requeued as stale.
+                log_event(log, "job_outcome_lost", logging.ERROR, job_id=job.id, error=repr(exc))
+                with self._wakeup:
+                    self._wakeup.wait(idle)
 
     def run_one(self, job: ClaimedJob) -> Outcome:
         context = JobContext(job, self.runtime, self.queue)
