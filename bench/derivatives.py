@@ -48,6 +48,7 @@ COMBINATIONS: list[tuple[Setting, Setting]] = [
 ]
 TARGET = 2.0  # render time / plain decode time, per core
 MIN_PSNR = 38.0  # dB against a lossless resize: no visible loss on a screen at 3000 px
+THUMBS_PER_PREVIEW = 10
 
 
 # --- sample photos --------------------------------------------------------------------------------
@@ -243,10 +244,18 @@ def main() -> None:
         _row(f"{_name(preview)} + {_name(thumb)}", result, f"ratio {ratio:.2f}")
     print()
 
-    # The default: the smallest files among the settings that meet the target at good quality.
+    # The default: among the settings that meet the target at good quality, the least bytes to
+    # send, counting a thumbnail THUMBS_PER_PREVIEW times (a grid loads many per preview opened);
+    # ties go to the faster.
     good = [r for r in results if r[3]["psnr"] >= MIN_PSNR]
-    meeting = [r for r in good if r[0] <= TARGET] or [min(results, key=lambda r: r[0])]
-    ratio, preview, thumb, _ = min(meeting, key=lambda r: r[3]["preview_kb"] + r[3]["thumb_kb"])
+    # A 20% margin: on a shared machine one setting's ratio varied from 1.6 to 2.6 between runs.
+    meeting = [r for r in good if r[0] <= TARGET / 1.2] or [min(results, key=lambda r: r[0])]
+
+    def weight(r: tuple[float, Setting, Setting, dict[str, Any]]) -> tuple[float, float]:
+        sent = r[3]["preview_kb"] + THUMBS_PER_PREVIEW * r[3]["thumb_kb"]
+        return round(sent, -1), r[0]
+
+    ratio, preview, thumb, _ = min(meeting, key=weight)
     print(f"chosen: preview {_name(preview)}, thumbnail {_name(thumb)} (ratio {ratio:.2f})\n")
     print("thumbnail + preview, all cores, chosen setting")
     for pool in ("threads", "processes"):

@@ -27,11 +27,13 @@ class ProcessingSettings(BaseModel):
 
     thumbnail_size: int = Field(800, ge=64, le=4096, description="Long edge of thumbnails, px.")
     preview_size: int = Field(3000, ge=256, le=12000, description="Long edge of previews, px.")
-    format: Literal["webp", "jpeg"] = "webp"
-    quality: int = Field(80, ge=1, le=100)
-    webp_effort: int = Field(
-        1, ge=0, le=6, description="libvips WebP effort; 0-1 keeps encode cheap."
-    )
+    # Measured (bench/derivatives.py): a JPEG preview plus a WebP thumbnail costs 1.3-1.4x a plain
+    # full decode per core; WebP for both sits at ~2x, and libvips' default WebP effort at ~4x.
+    thumbnail_format: Literal["webp", "jpeg"] = "webp"
+    thumbnail_quality: int = Field(80, ge=1, le=100)
+    preview_format: Literal["webp", "jpeg"] = "jpeg"
+    preview_quality: int = Field(85, ge=1, le=100)
+    webp_effort: int = Field(0, ge=0, le=6, description="libwebp method; 0 keeps encoding cheap.")
     max_pixels: int = Field(200_000_000, ge=1, description="Decompression-bomb limit per image.")
     decode_timeout_seconds: float = Field(120.0, gt=0)
     vips_concurrency: int = Field(1, ge=1, le=64, description="libvips threads per image worker.")

@@ -18,7 +18,11 @@ from sqlalchemy.engine import make_url
 
 # A developer's own settings must not leak into the tests.
 for _name in list(os.environ):
-    if _name.startswith("CONTACTSHEET_") and _name != "CONTACTSHEET_TEST_DATABASE_URL":
+    if _name.startswith("CONTACTSHEET_") and _name not in (
+        "CONTACTSHEET_TEST_DATABASE_URL",
+        "CONTACTSHEET_CORPUS",
+        "CONTACTSHEET_CORPUS_ALL",
+    ):
         del os.environ[_name]
 os.environ["CONTACTSHEET_CONFIG"] = "/nonexistent/contactsheet.toml"
 

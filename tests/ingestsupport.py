@@ -19,8 +19,9 @@ import httpx
 from sqlalchemy import select
 
 from contactsheet.catalog.projects import create_project
-from contactsheet.db.enums import JobStatus
+from contactsheet.db.enums import DerivativeKind, JobStatus
 from contactsheet.db.tables import Event, Job, Photo, PhotoTag, Project, Tag, Task
+from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.handlers import default_registry
 from contactsheet.ingest.placement import IngestOptions, IngestReport, place_files
 from contactsheet.ingest.staging import stage_existing
@@ -70,6 +71,17 @@ def digest(path: Path) -> str:
 def tree(folder: Path) -> dict[str, str]:
     """Every file under `folder` (hidden ones too) by relative path, with its content hash."""
     return {str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def thumbnail(runtime: Runtime, folder: str, basename: str) -> Path:
+    """Where the thumbnail of a photo lives, asked of the one module that names them."""
+    spec = specs(runtime.settings.processing)[DerivativeKind.THUMBNAIL]
+    return derivative_path(runtime.paths, folder, basename, spec)
+
+
+def preview(runtime: Runtime, folder: str, basename: str) -> Path:
+    spec = specs(runtime.settings.processing)[DerivativeKind.PREVIEW]
+    return derivative_path(runtime.paths, folder, basename, spec)
 
 
 def visible(folder: Path) -> list[str]:

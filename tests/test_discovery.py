@@ -29,6 +29,7 @@ from tests.ingestsupport import (
     make_samples,
     photo,
     photos,
+    preview,
     project_row,
     projects,
     run_all,
@@ -37,11 +38,10 @@ from tests.ingestsupport import (
     start,
     store,
     tags_of,
+    thumbnail,
     tree,
     visible,
 )
-
-APP_ENTRIES = {".thumb", ".preview", ".trash", ".project.yaml"}
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +100,20 @@ def test_hand_made_folder_becomes_an_indexed_project(runtime: Runtime, samples: 
     broken = root / "Broken"
     samples.copy("jpg", broken / "IMG_1.JPG")
     (broken / ".project.yaml").write_text("id: [this is not\n  a manifest")
-    broken_before = tree(broken)
+    odd = root / "AC\\DC live"  # a backslash: a legal name here, unusable as a project folder
+    samples.copy("jpg", odd / "IMG_2.JPG")
+    broken_before, odd_before = tree(broken), tree(odd)
     hand_before = originals(hand)
 
     result = discover(runtime)
 
     assert [a["folder"] for a in result["adopted"]] == ["Hand Made"]
     assert result["followed"] == [] and result["indexed"] == 2
-    assert [s["folder"] for s in result["skipped"]] == ["Broken"]
-    assert "manifest" in result["skipped"][0]["reason"]
+    skipped = {s["folder"]: s["reason"] for s in result["skipped"]}
+    assert sorted(skipped) == ["AC\\DC live", "Broken"]
+    assert "manifest" in skipped["Broken"] and "name" in skipped["AC\\DC live"]
     assert tree(broken) == broken_before, "a folder with an unreadable manifest is not touched"
+    assert tree(odd) == odd_before
     [project] = projects(runtime)
     assert (project.name, project.folder, project.id) == (
         "Hand Made",
@@ -138,7 +142,7 @@ def test_hand_made_folder_becomes_an_indexed_project(runtime: Runtime, samples: 
     catalog, disk = catalog_snapshot(runtime), tree(root)
     again = discover(runtime)
     assert (again["adopted"], again["followed"], again["indexed"]) == ([], [], 0)
-    assert [s["folder"] for s in again["skipped"]] == ["Broken"]
+    assert sorted(s["folder"] for s in again["skipped"]) == ["AC\\DC live", "Broken"]
     assert {k: v for k, v in catalog_snapshot(runtime).items() if k != "tasks"} == {
         k: v for k, v in catalog.items() if k != "tasks"
     }
@@ -147,8 +151,8 @@ def test_hand_made_folder_becomes_an_indexed_project(runtime: Runtime, samples: 
 
     run_all(runtime)
     for name in ("DSC0001", "DSC0002"):
-        assert (hand / ".thumb" / f"{name}.webp").is_file()
-        assert (hand / ".preview" / f"{name}.webp").is_file()
+        assert thumbnail(runtime, "Hand Made", name).is_file()
+        assert preview(runtime, "Hand Made", name).is_file()
     assert (hand / "notes.txt").read_text() == "who was there"
 
 
@@ -205,9 +209,8 @@ def test_folder_from_another_install_becomes_a_new_project_untouched(
     existing_manifest = read_manifest(existing_dir / ".project.yaml")
     assert existing_manifest is not None and existing_manifest.id == existing.id
     assert {p.folder for p in projects(runtime)} == {"Wedding", "Smith wedding", "Copied twin"}
-    assert (copied / ".thumb" / "DSC1.webp").is_file() and (
-        twin / ".thumb" / "IMG_9.webp"
-    ).is_file()
+    assert thumbnail(runtime, "Smith wedding", "DSC1").is_file()
+    assert thumbnail(runtime, "Copied twin", "IMG_9").is_file()
 
 
 def test_folder_renamed_by_hand_keeps_its_rows_tags_and_decisions(
@@ -218,9 +221,13 @@ def test_folder_renamed_by_hand_keeps_its_rows_tags_and_decisions(
     store(runtime, project, {"DSC2.JPG": samples.jpg_other})
     before = photos(runtime, project.id)
     set_decisions(
-        runtime, before["DSC1"].id, keep_raw=False, rating=3, pick=Pick.REJECTED,
+        runtime,
+        before["DSC1"].id,
+        keep_raw=False,
+        rating=3,
+        pick=Pick.REJECTED,
         visibility=Visibility.PUBLIC,
-    )  # fmt: skip
+    )
     add_tags(runtime, before["DSC1"].id, ["family", "print"])
     before = photos(runtime, project.id)
     queued_before = pending_derivative_jobs(runtime)  # the uploads' own, not run here
@@ -315,7 +322,7 @@ def test_folder_check_indexes_by_hand_and_leaves_unmanaged_files_alone(
         assert digest(directory / name) == value, f"{name} was changed"
     assert not any((directory / ".trash").iterdir())
     for name in ("RAWONLY", "NEW_7", "DSC01234"):
-        assert (directory / ".thumb" / f"{name}.webp").is_file()
+        assert thumbnail(runtime, project.folder, name).is_file()
     assert sorted(visible(directory)) == sorted(
         [
             "DSC01234.JPG",
@@ -346,9 +353,13 @@ def test_reindexing_never_resets_user_decisions(runtime: Runtime, samples: Sampl
     store(runtime, project, {"DSC5.JPG": samples.jpg})
     photo_id = photos(runtime, project.id)["DSC5"].id
     set_decisions(
-        runtime, photo_id, keep_jpg=False, visibility=Visibility.PUBLIC, rating=4,
+        runtime,
+        photo_id,
+        keep_jpg=False,
+        visibility=Visibility.PUBLIC,
+        rating=4,
         pick=Pick.PICKED,
-    )  # fmt: skip
+    )
     add_tags(runtime, photo_id, ["selects"])
     directory = runtime.paths.project_dir(project.folder)
     samples.copy("raw", directory / "DSC5.DNG")  # the RAW, copied in by hand

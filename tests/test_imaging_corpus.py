@@ -78,8 +78,8 @@ def _heic_sample(rows: list[dict[str, str]]) -> set[str]:
         width, _, height = row["dimensions"].partition("x")
         return int(width) * int(height) if width.isdigit() and height.isdigit() else 0
 
-    smallest = sorted(heic, key=pixels)[:4]
-    rotated = [row for row in heic if row["orientation"] == "Rotated 90 CW"][:2]
+    smallest = sorted(heic, key=pixels)[:3]
+    rotated = [row for row in heic if row["orientation"] == "Rotated 90 CW"][:1]
     return {row["file"] for row in smallest + rotated}
 
 

@@ -224,9 +224,12 @@ def test_pdf_named_jpg(tmp_path: Path) -> None:
         go(make.not_an_image(tmp_path / "doc.jpg"))
 
 
-def test_content_decides_the_decoder(tmp_path: Path) -> None:
-    jpeg_named_heic = make.jpeg(tmp_path / "phone.jpg", 300, 200).rename(tmp_path / "phone.heic")
-    assert go(jpeg_named_heic, THUMB)[0].decoded_with == "libvips"
+@pytest.mark.parametrize("name", ["phone.heic", "DSC1.NEF", "scan.png"])
+def test_content_must_match_the_extension(tmp_path: Path, name: str) -> None:
+    jpeg_named_otherwise = make.jpeg(tmp_path / "a.jpg", 300, 200).rename(tmp_path / name)
+    suffix = name.rsplit(".", 1)[1]
+    with pytest.raises(DecodeError, match=rf"content \(JPEG\) does not match the \.{suffix}"):
+        go(jpeg_named_otherwise)
 
 
 def test_unaccepted_extension(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from tests.ingestsupport import (
     make_samples,
     photo,
     photos,
+    preview,
     project_row,
     projects,
     run_all,
@@ -48,6 +49,7 @@ from tests.ingestsupport import (
     store,
     tags_of,
     tasks,
+    thumbnail,
     visible,
     wait_for,
 )
@@ -173,6 +175,7 @@ def test_tus_upload_resumes_after_an_interruption(
     assert head.headers["upload-offset"] == str(half)
     assert head.headers["upload-length"] == str(len(data))
     assert head.headers["cache-control"] == "no-store"
+    assert admin.head(url).status_code == 412, "tus requires the Tus-Resumable header"
     # A PATCH from a stale offset is refused and changes nothing.
     assert tus_patch(admin, url, 0, data[:half]).status_code == 409
     offset = int(head.headers["upload-offset"])
@@ -193,6 +196,52 @@ def test_tus_upload_resumes_after_an_interruption(
     assert admin.head(url, headers=TUS).status_code == 404
     completed = events(runtime, "upload_completed")
     assert [e[1]["stored_as"] for e in completed] == ["DSC9.DNG"]
+
+
+def test_tus_patch_cut_off_mid_stream_resumes_from_what_arrived(
+    app: FastAPI, runtime: Runtime, samples: Samples
+) -> None:
+    project = make_project(runtime, "Dropped link")
+    # A JPEG followed by padding: valid by name, magic bytes and EXIF, and big enough to cut.
+    data = samples.jpg.read_bytes() + b"\0" * (3 * 1024 * 1024)
+    with live_server(app) as server:
+        cookie = login_cookie(server.url)
+        with httpx.Client(base_url=server.url, timeout=10, cookies={"cs_access": cookie}) as http:
+            created = tus_create(http, len(data), filename="LONG.JPG", project=project.folder)
+            assert created.status_code == 201, created.text
+            url = created.headers["location"]
+            path = httpx.URL(url).path
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            try:
+                sock.sendall(
+                    (
+                        f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                        f"Cookie: cs_access={cookie}\r\nTus-Resumable: 1.0.0\r\n"
+                        "Content-Type: application/offset+octet-stream\r\n"
+                        f"Upload-Offset: 0\r\nContent-Length: {len(data)}\r\n\r\n"
+                    ).encode()
+                    + data[: 1024 * 1024]
+                )
+                uid = path.rsplit("/", 1)[1]
+                wait_for(lambda: (tus_dir(runtime) / uid).stat().st_size > 0, timeout=10)
+            finally:
+                sock.close()  # the link drops in the middle of the PATCH
+
+            def offset() -> int:
+                head = http.head(url, headers=TUS)
+                assert head.status_code == 200, head.status_code
+                return int(head.headers["upload-offset"])
+
+            arrived = wait_for(offset, timeout=10)
+            assert 0 < arrived <= 1024 * 1024
+            assert (tus_dir(runtime) / uid).stat().st_size == arrived
+            assert photos(runtime, project.id) == {}
+            done = tus_patch(http, url, arrived, data[arrived:])
+            assert done.status_code == 204, done.text
+    target = runtime.paths.project_dir(project.folder) / "LONG.JPG"
+    assert target.read_bytes() == data
+    assert photos(runtime, project.id)["LONG"].make == "Contax"
+    assert tus_leftovers(runtime) == []
 
 
 def test_tus_creation_is_checked_before_any_byte_arrives(
@@ -425,13 +474,17 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     moving = photos(runtime, source.id)
     assert moving["DSC1"].filenames == ["DSC1.DNG", "DSC1.JPG", "DSC1.xmp"]
     for name in ("DSC1", "DSC2"):
-        assert (src_dir / ".thumb" / f"{name}.webp").is_file()
-        assert (src_dir / ".preview" / f"{name}.webp").is_file()
+        assert thumbnail(runtime, source.folder, name).is_file()
+        assert preview(runtime, source.folder, name).is_file()
     add_tags(runtime, moving["DSC1"].id, ["client", "Best"])
     set_decisions(
-        runtime, moving["DSC1"].id, keep_jpg=False, rating=5, pick=Pick.PICKED,
+        runtime,
+        moving["DSC1"].id,
+        keep_jpg=False,
+        rating=5,
+        pick=Pick.PICKED,
         visibility=Visibility.PUBLIC,
-    )  # fmt: skip
+    )
     with runtime.db.write() as session:  # the destination already has a tag of that name
         session.add(
             Tag(
@@ -442,7 +495,7 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
             )
         )
     clash_bytes = (dest_dir / "DSC1.JPG").read_bytes()
-    thumb_bytes = (src_dir / ".thumb" / "DSC1.webp").read_bytes()
+    thumb_bytes = thumbnail(runtime, source.folder, "DSC1").read_bytes()
     ids = [moving["DSC1"].id, moving["DSC2"].id]
 
     start(
@@ -473,10 +526,10 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     assert (dest_dir / "DSC1.JPG").read_bytes() == clash_bytes, "nothing is overwritten"
     assert (dest_dir / "DSC1_duplicate1.DNG").read_bytes() == samples.raw.read_bytes()
     assert (dest_dir / "DSC1_duplicate1.xmp").read_bytes() == sidecar.read_bytes()
-    assert (dest_dir / ".thumb" / "DSC1_duplicate1.webp").read_bytes() == thumb_bytes
+    assert thumbnail(runtime, dest.folder, "DSC1_duplicate1").read_bytes() == thumb_bytes
     for name in ("DSC1_duplicate1", "DSC2"):
-        assert (dest_dir / ".thumb" / f"{name}.webp").is_file()
-        assert (dest_dir / ".preview" / f"{name}.webp").is_file()
+        assert thumbnail(runtime, dest.folder, name).is_file()
+        assert preview(runtime, dest.folder, name).is_file()
     moved = photo(runtime, ids[0])
     assert moved.project_id == dest.id and moved.basename == "DSC1_duplicate1"
     assert (moved.keep_jpg, moved.keep_raw, moved.rating, moved.pick, moved.visibility) == (

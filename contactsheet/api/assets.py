@@ -3,6 +3,7 @@ spot and served: never a 404 for a photo that exists, never a 500 (SPEC §2 poin
 
 from __future__ import annotations
 
+import os
 from email.utils import formatdate
 from pathlib import Path
 
@@ -16,8 +17,14 @@ from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import DerivativeStatus
 from contactsheet.db.tables import Photo
 from contactsheet.derivatives.cache import file_size_of
-from contactsheet.derivatives.generate import PhotoSource, file_for, generate_photo, load_source
-from contactsheet.derivatives.params import MEDIA_TYPES
+from contactsheet.derivatives.generate import (
+    PhotoNotFound,
+    PhotoSource,
+    file_for,
+    generate_photo,
+    load_source,
+)
+from contactsheet.derivatives.params import MEDIA_TYPES, specs
 from contactsheet.errors import ContactSheetError, NotFound
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
@@ -51,17 +58,35 @@ def _photo_id(runtime: Runtime, folder: str, basename: str) -> int:
     return photo_id
 
 
-def _serve(request: Request, path: Path, media_type: str) -> Response:
-    stat = path.stat()
-    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-    headers = {
-        "ETag": etag,
+def _headers(stat: os.stat_result) -> dict[str, str]:
+    return {
+        "ETag": f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
         "Cache-Control": CACHE_CONTROL,
         "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
     }
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+
+
+def _serve(request: Request, path: Path, media_type: str) -> Response:
+    headers = _headers(path.stat())
+    if _not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return FileResponse(path, media_type=media_type, headers=headers)
+
+
+def _serve_derivative(request: Request, path: Path, media_type: str) -> Response:
+    """Headers and body from one open file. A regeneration may rename a new file over this one
+    at any moment; an answer must never pair one file's ETag and Content-Length with another
+    file's bytes (a FileResponse stats and opens the path again, later: a truncated image)."""
+    with path.open("rb") as handle:
+        headers = _headers(os.fstat(handle.fileno()))
+        if _not_modified(request, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        data = handle.read()
+    return Response(data, media_type=media_type, headers=headers)
 
 
 def _derivative(runtime: Runtime, photo_id: int, kind: str) -> tuple[PhotoSource, Path]:
@@ -75,7 +100,10 @@ def _derivative(runtime: Runtime, photo_id: int, kind: str) -> tuple[PhotoSource
     )
     if not trusted:
         outcome = generate_photo(runtime, photo_id, force=False)
-        if outcome.statuses.get(kind) != DerivativeStatus.GENERATED:
+        made = outcome.statuses.get(kind) == DerivativeStatus.GENERATED
+        if not made or file_size_of(path) is None:
+            # Undecodable, or nothing to make it from: the source itself is gone (its record
+            # may still say `generated`).
             raise Undecodable(outcome.error or "the derivative could not be made")
     return source, path
 
@@ -84,8 +112,16 @@ def _derivative_response(
     request: Request, runtime: Runtime, folder: str, basename: str, kind: str
 ) -> Response:
     photo_id = _photo_id(runtime, folder, basename)
-    _source, path = _derivative(runtime, photo_id, kind)
-    return _serve(request, path, MEDIA_TYPES[runtime.settings.processing.format])
+    media_type = MEDIA_TYPES[specs(runtime.settings.processing)[kind].format]
+    for _attempt in range(2):
+        try:
+            _source, path = _derivative(runtime, photo_id, kind)
+            return _serve_derivative(request, path, media_type)
+        except PhotoNotFound:
+            break  # deleted (or its project) since we looked it up
+        except FileNotFoundError:
+            continue  # removed between the check and the read: look again
+    raise PhotoNotFoundError(f"no photo {basename!r} in {folder!r}")
 
 
 @router.get("/api/projects/{folder}/thumbnail/{basename}")

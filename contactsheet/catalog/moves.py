@@ -98,6 +98,7 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
         basename = photo.basename
     tag_ids = _dest_tags(session, photo, dest)
     moved: list[tuple[Path, Path]] = []
+    stale: list[Path] = []
     try:
         for name in photo.filenames:
             origin = paths.child(paths.project_dir(source.folder), name)
@@ -109,13 +110,17 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
         for kind, origin in _derivative_files(paths, source.folder, photo.basename):
             target = paths.derivative_path(dest.folder, kind, basename, origin.suffix.lstrip("."))
             target.parent.mkdir(exist_ok=True)
-            if not target.exists():
+            if target.exists():
+                stale.append(origin)  # the joined photo has its own; this copy would be orphaned
+            else:
                 _move_file(origin, target)
                 moved.append((origin, target))
     except OSError:
         for origin, target in reversed(moved):  # put back what already moved, then give up
             _move_file(target, origin)
         raise
+    for origin in stale:  # a cache of a photo leaving this project: nothing would ever remove it
+        origin.unlink(missing_ok=True)
     new_names = [f"{basename}{split_name(n)[1]}" for n in photo.filenames]
     if joined is not None:
         for name in new_names:

@@ -151,7 +151,7 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         source_size = source_path.stat().st_size
         source_fp = fingerprint(source_path)
     except OSError as exc:
-        outcome.error = f"source file unreadable: {exc.strerror or exc}"
+        outcome.error = f"cannot read {source.source_name}: {exc.strerror or exc}"
         for kind in wanted:
             outcome.statuses[kind] = (
                 records[kind].status if kind in records else DerivativeStatus.PENDING

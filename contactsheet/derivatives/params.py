@@ -21,16 +21,16 @@ def specs(config: ProcessingSettings) -> dict[str, DerivativeSpec]:
         DerivativeKind.PREVIEW: DerivativeSpec(
             DerivativeKind.PREVIEW,
             config.preview_size,
-            config.format,
-            config.quality,
-            config.webp_effort,
+            config.preview_format,
+            config.preview_quality,
+            config.webp_effort if config.preview_format == "webp" else 0,
         ),
         DerivativeKind.THUMBNAIL: DerivativeSpec(
             DerivativeKind.THUMBNAIL,
             config.thumbnail_size,
-            config.format,
-            config.quality,
-            config.webp_effort,
+            config.thumbnail_format,
+            config.thumbnail_quality,
+            config.webp_effort if config.thumbnail_format == "webp" else 0,
         ),
     }
 

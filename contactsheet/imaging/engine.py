@@ -6,7 +6,8 @@ smaller one (the thumbnail) from the previous result, never from the source agai
 sRGB, upright (EXIF orientation applied), never upscaled, and carries no metadata at all (no EXIF,
 no GPS, no ICC profile: browsers take untagged images as sRGB).
 
-Which decoder reads a file is decided by its content (`formats.sniff`), never by its name:
+A file is decoded only when its content matches its extension (the rule of upload, SPEC §3), and
+the decoder is chosen by that content:
 - JPEG, PNG, TIFF, WebP: libvips, in this process, stopped at the deadline by libvips' own kill
   flag (checked between tiles, so a stop is prompt and frees its memory);
 - HEIF/HEIC/HIF: libheif (pyvips-binary cannot decode HEVC), and RAW: LibRaw (its embedded
@@ -30,7 +31,7 @@ from typing import Literal, TypeVar
 import pyvips
 
 from contactsheet.imaging import isolated
-from contactsheet.imaging.formats import SNIFF_BYTES, kind_of, sniff
+from contactsheet.imaging.formats import SNIFF_BYTES, content_matches, kind_of, sniff
 
 # Raise when a change alters any output for the same input: new encoder settings, a new colour
 # pipeline, another way of choosing a RAW's source. The library versions below join it, so an
@@ -73,9 +74,13 @@ class DerivativeSpec:
     effort: int
 
 
-# Measured by bench/derivatives.py: WebP at effort 0 keeps thumbnail + preview within twice a plain
-# full-size JPEG decode per core, at quality that reads well on a screen.
-DEFAULT_PREVIEW = DerivativeSpec("preview", 3000, "webp", 80, 0)
+# Chosen by bench/derivatives.py (24 MP JPEGs, per core): a 3000 px WebP costs about as much to
+# encode as the whole JPEG costs to decode, even at effort 0, so WebP previews miss the target of
+# "thumbnail + preview within twice a plain full decode" (ratio ~2.3; libvips' default effort 4:
+# ~4.1). A JPEG preview (q85, standard Huffman tables) meets it (ratio ~1.3, PSNR 40 dB). The
+# thumbnail stays WebP: at 800 px it costs little and is 3x smaller than a JPEG, which counts in a
+# grid that loads hundreds of them.
+DEFAULT_PREVIEW = DerivativeSpec("preview", 3000, "jpeg", 85, 0)
 DEFAULT_THUMBNAIL = DerivativeSpec("thumbnail", 800, "webp", 80, 0)
 
 
@@ -190,9 +195,12 @@ def _open(
     content = sniff(head)
     if content is None:
         raise DecodeError(source, f"not an image this app can read ({_describe_content(head)})")
-    # The content decides the decoder (a phone's ".heic" that is really a JPEG still renders);
-    # only TIFF-structured content needs the extension to tell a RAW from a plain TIFF.
-    if content in ("cr3", "raf", "orf", "rw2") or (content == "tiff" and kind == "raw"):
+    if not content_matches(source.name, head):
+        # The same rule as upload (SPEC §3): a ".nef" holding a JPEG is not a RAW, whatever it is.
+        raise DecodeError(
+            source, f"the content ({content.upper()}) does not match the {source.suffix} extension"
+        )
+    if kind == "raw":
         return _open_isolated(source, "raw", long_edge, max_pixels, deadline, timeout)
     if content == "heif":
         return _open_isolated(source, "heif", long_edge, max_pixels, deadline, timeout)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from contactsheet.catalog.projects import manifest_of
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
-from contactsheet.errors import ContactSheetError
+from contactsheet.errors import ContactSheetError, UnsafePath
 from contactsheet.ingest.indexing import CHUNK, index_files, new_files, scan
 from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import Manifest, ManifestError, read_manifest, write_manifest
@@ -147,6 +147,9 @@ def folder_discovery(context: JobContext) -> dict[str, Any]:
             manifest = read_manifest(runtime.paths.manifest_path(folder))
         except ManifestError as exc:
             skipped.append({"folder": folder, "reason": str(exc)})
+            continue
+        except UnsafePath:  # e.g. a backslash in the name: skip it, not the whole library
+            skipped.append({"folder": folder, "reason": "the folder name cannot be used"})
             continue
         known = projects.get(manifest.id) if manifest else None
         if known is not None and known.status == ProjectStatus.ARCHIVED:

@@ -223,6 +223,11 @@ class JobQueue:
             if job_id is None:
                 return None
             job = session.get_one(Job, job_id)
+            if job.attempts > 1:
+                # A retry runs the step again from the start and records its items afresh: the
+                # earlier attempt's would stay `pending` forever and count twice in progress.
+                session.execute(delete(JobItem).where(JobItem.job_id == job.id))
+                job.progress_done = job.progress_total = 0
             add_event(session, "jobs", "job_started", job_summary(job))
             return ClaimedJob(
                 id=job.id,

@@ -1,0 +1,122 @@
+"""`contactsheet derivatives regenerate --project FOLDER [--force]`: brings a project's derivatives
+up to date here (missing ones made, valid ones kept), or with --force remakes them all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from contactsheet.cli import app as cli
+from contactsheet.runtime import Runtime
+from tests.derivsupport import (
+    KINDS,
+    assert_all_generated,
+    create_project,
+    derivative_file,
+    distinct_jpegs,
+    records,
+    run_jobs,
+    upload,
+)
+
+FILES = distinct_jpegs(3, 400, 300)
+NAMES = [name.rsplit(".", 1)[0] for name, _ in FILES]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _regenerate(runtime: Runtime, *args: str) -> Result:
+    env = {
+        "CONTACTSHEET_DATA": str(runtime.settings.data),
+        "CONTACTSHEET_DATABASE_URL": runtime.db.url,
+        "CONTACTSHEET_PIPELINE__POLL_INTERVAL_MS": "50",
+        "CONTACTSHEET_PIPELINE__SCHEDULER_ENABLED": "false",
+    }
+    return CliRunner().invoke(
+        cli, ["derivatives", "regenerate", *args, "--timeout", "120"], env=env
+    )
+
+
+def _stats(runtime: Runtime, folder: str) -> dict[tuple[str, str], tuple[int, int]]:
+    return {
+        (name, kind): (
+            (path := derivative_file(runtime, folder, name, kind)).stat().st_ino,
+            path.stat().st_mtime_ns,
+        )
+        for name in NAMES
+        for kind in KINDS
+    }
+
+
+def test_regenerate_makes_missing_keeps_valid_and_force_remakes_all(
+    admin: TestClient, runtime: Runtime
+) -> None:
+    folder = create_project(admin, "Command line")
+    other = create_project(admin, "Untouched")
+    upload(admin, folder, FILES)
+    upload(admin, other, [("OTHER.JPG", FILES[0][1])])
+    run_jobs(runtime)
+    other_thumb = derivative_file(runtime, other, "OTHER", "thumbnail")
+    other_stat = other_thumb.stat().st_mtime_ns
+
+    # Files deleted by hand are made again; the valid ones are kept.
+    for path in runtime.paths.thumb_dir(folder).iterdir():
+        path.unlink()
+    kept = {k: v for k, v in _stats_or_none(runtime, folder).items() if k[1] == "preview"}
+    result = _regenerate(runtime, "--project", folder)
+    assert result.exit_code == 0, result.output
+    assert "generated: 3" in result.output, result.output
+    assert_all_generated(runtime, folder, NAMES)
+    assert {k: v for k, v in _stats(runtime, folder).items() if k[1] == "preview"} == kept
+
+    # Nothing to do: every derivative is a cache hit, no file is rewritten.
+    before = _stats(runtime, folder)
+    result = _regenerate(runtime, "--project", folder)
+    assert result.exit_code == 0, result.output
+    assert "cache_hits: 3" in result.output, result.output
+    assert _stats(runtime, folder) == before
+
+    # --force remakes every file of that project, and only of that project.
+    made_at = records(runtime, folder)
+    result = _regenerate(runtime, "--project", folder, "--force")
+    assert result.exit_code == 0, result.output
+    assert "generated: 3" in result.output, result.output
+    after = _stats(runtime, folder)
+    assert all(after[key] != value for key, value in before.items()), "every file rewritten"
+    remade = records(runtime, folder)
+    for name in NAMES:
+        for kind in KINDS:
+            old, new = made_at[name][kind].generated_at, remade[name][kind].generated_at
+            assert old is not None and new is not None and new > old
+    assert_all_generated(runtime, folder, NAMES)
+    assert other_thumb.stat().st_mtime_ns == other_stat
+
+
+def _stats_or_none(runtime: Runtime, folder: str) -> dict[tuple[str, str], tuple[int, int]]:
+    found = {}
+    for name in NAMES:
+        for kind in KINDS:
+            path: Path = derivative_file(runtime, folder, name, kind)
+            if path.exists():
+                found[name, kind] = (path.stat().st_ino, path.stat().st_mtime_ns)
+    return found
+
+
+def test_regenerate_of_an_unknown_project_fails_cleanly(runtime: Runtime) -> None:
+    result = _regenerate(runtime, "--project", "no-such-project")
+    assert result.exit_code == 2, result.output
+    assert "no-such-project" in result.output
