@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +24,9 @@ DEFAULT_TENANT = "user_0"
 
 class ProcessingSettings(BaseModel):
     """How derivatives are made (SPEC §2) and how big an upload may be (SPEC §3)."""
+
+    # A misspelt or renamed setting fails loudly instead of being ignored.
+    model_config = ConfigDict(extra="forbid")
 
     thumbnail_size: int = Field(800, ge=64, le=4096, description="Long edge of thumbnails, px.")
     preview_size: int = Field(3000, ge=256, le=12000, description="Long edge of previews, px.")
@@ -43,6 +46,9 @@ class ProcessingSettings(BaseModel):
 
 class PipelineSettings(BaseModel):
     """The job pipeline (SPEC §4)."""
+
+    # A misspelt or renamed setting fails loudly instead of being ignored.
+    model_config = ConfigDict(extra="forbid")
 
     max_parallel_jobs: int = Field(2, ge=1, le=64)
     priority_lane_slots: int = Field(1, ge=0, le=16)
@@ -69,6 +75,9 @@ class PipelineSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     """Admin login (SPEC §11)."""
+
+    # A misspelt or renamed setting fails loudly instead of being ignored.
+    model_config = ConfigDict(extra="forbid")
 
     access_token_minutes: int = Field(15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(30, ge=1, le=365)

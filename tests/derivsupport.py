@@ -13,11 +13,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -35,6 +36,7 @@ from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.runtime import Runtime, open_runtime
 from tests import imagefactory
 
+T = TypeVar("T")
 JOB_TIMEOUT = 90.0
 KINDS = ("thumbnail", "preview")
 Files = list[tuple[str, bytes]]
@@ -325,3 +327,15 @@ def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.0
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def concurrently(calls: list[Callable[[], T]], workers: int, timeout: float = 120.0) -> list[T]:
+    """Run the calls on `workers` threads; their results in order. Gives up (without waiting for
+    stuck threads) once `timeout` seconds have passed: a deadlock fails instead of hanging."""
+    pool = ThreadPoolExecutor(workers)
+    try:
+        futures = [pool.submit(call) for call in calls]
+        deadline = time.monotonic() + timeout
+        return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

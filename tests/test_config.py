@@ -144,8 +144,9 @@ def test_code_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CONTACTSHEET_TENANT", "../other"),
         ("CONTACTSHEET_TENANT", "User 0"),
         ("CONTACTSHEET_LOG_LEVEL", "verbose"),
-        ("CONTACTSHEET_PROCESSING__FORMAT", "gif"),
-        ("CONTACTSHEET_PROCESSING__QUALITY", "101"),
+        ("CONTACTSHEET_PROCESSING__THUMBNAIL_FORMAT", "gif"),
+        ("CONTACTSHEET_PROCESSING__FORMAT", "jpeg"),
+        ("CONTACTSHEET_PROCESSING__PREVIEW_QUALITY", "101"),
     ],
 )
 def test_invalid_environment_values_are_rejected(

@@ -18,6 +18,7 @@ from contactsheet.runtime import Runtime
 from tests.derivsupport import (
     KINDS,
     assert_all_generated,
+    concurrently,
     create_project,
     decoded,
     derivative_file,
@@ -88,6 +89,9 @@ def test_truncated_jpeg_fails_readably_and_good_neighbours_are_served(
         shown = preview(admin, folder, name)
         assert shown.status_code == 200
         assert "public" not in shown.headers["cache-control"]
+        # Previews are JPEG by default; the header says what the bytes are.
+        assert shown.headers["content-type"] == "image/jpeg"
+        assert decoded(shown.content).format == "JPEG"
 
     missing = thumbnail(admin, folder, "NOSUCHPHOTO")
     assert missing.status_code == 404
@@ -147,8 +151,7 @@ def test_fifty_concurrent_requests_for_a_deleted_thumbnail_generate_it_once(
     path.unlink()
 
     caplog.set_level(logging.INFO, logger="contactsheet.derivatives.generate")
-    with ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(lambda _: thumbnail(admin, folder, target), range(50)))
+    answers = concurrently([lambda: thumbnail(admin, folder, target)] * 50, workers=50)
     assert [a.status_code for a in answers] == [200] * 50
     bodies = {a.content for a in answers}
     assert len(bodies) == 1, "every request got the same image"
@@ -156,18 +159,18 @@ def test_fifty_concurrent_requests_for_a_deleted_thumbnail_generate_it_once(
     assert path.read_bytes() == answers[0].content
     assert decoded(answers[0].content).size == (800, 600)
 
-    made = [
+    generations = [
         r
         for r in caplog.records
         if r.getMessage() == "derivatives_generated" and getattr(r, "photo_id", None) == photo_id
     ]
-    assert len(made) == 1, f"generated {len(made)} times"
+    assert len(generations) == 1, f"generated {len(generations)} times"
+    assert generations[0].kinds == "thumbnail"  # type: ignore[attr-defined]
     after = records(runtime, folder)
-    made_at, remade_at = before[target]["thumbnail"].generated_at, after[target]["thumbnail"]
-    assert remade_at.status == "generated"
-    assert made_at is not None and remade_at.generated_at is not None
-    assert remade_at.generated_at > made_at, "it was made again"
-    assert remade_at.file_size == path.stat().st_size
+    old, new = before[target]["thumbnail"], after[target]["thumbnail"]
+    assert new.status == "generated" and new.file_size == path.stat().st_size
+    assert old.generated_at is not None and new.generated_at is not None
+    assert new.generated_at > old.generated_at, "it was made again"
     # The preview (whose file was there) and the neighbour were left alone.
     assert after[target]["preview"] == before[target]["preview"]
     assert after["DSC05141"] == before["DSC05141"]
@@ -228,7 +231,7 @@ def test_thumbnails_served_during_forced_regeneration_are_whole_and_match_their_
     problems: list[str] = []
     contents_by_etag: dict[str, set[bytes]] = {}
 
-    def fetch(_: int) -> None:
+    def fetch() -> None:
         answer = thumbnail(admin, folder, "CHURN")
         if answer.status_code != 200:
             problems.append(f"status {answer.status_code}: {answer.text[:200]}")
@@ -243,14 +246,14 @@ def test_thumbnails_served_during_forced_regeneration_are_whole_and_match_their_
             problems.append(f"undecodable body: {exc!r}")
         contents_by_etag.setdefault(answer.headers["etag"], set()).add(answer.content)
 
-    with ThreadPoolExecutor(1) as background:
-        churn = background.submit(regenerate)
-        try:
-            with ThreadPoolExecutor(8) as pool:
-                list(pool.map(fetch, range(150)))
-        finally:
-            stop.set()
-        assert churn.result(timeout=60) >= 2
+    background = ThreadPoolExecutor(1)
+    churn = background.submit(regenerate)
+    try:
+        concurrently([fetch] * 150, workers=8)
+    finally:
+        stop.set()
+        background.shutdown(wait=False)
+    assert churn.result(timeout=60) >= 2
     mixed = {etag: len(bodies) for etag, bodies in contents_by_etag.items() if len(bodies) > 1}
     assert not problems, problems[:5]
     assert not mixed, f"one ETag was sent with different bodies: {mixed}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -120,8 +120,12 @@ def test_ties_and_case_are_really_there(catalog: Catalog) -> None:
 @given(data=st.data())
 def test_filters_match_the_model(admin: TestClient, small_catalog: Catalog, data: Any) -> None:
     instants = [BASE_TIME + timedelta(minutes=m) for m in (-5, 0, 7, 13, 13.5, 39, 60)]
-    moment = st.sampled_from(instants).map(
-        lambda t: t.astimezone(datetime.now(UTC).astimezone().tzinfo).isoformat()
+    # The same instants written in other offsets, or with "Z": the filter compares instants.
+    zones = [timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30)), UTC]
+    moment = st.builds(
+        lambda t, zone: t.astimezone(zone).isoformat(),
+        st.sampled_from(instants),
+        st.sampled_from(zones),
     ) | st.sampled_from(instants).map(lambda t: t.isoformat().replace("+00:00", "Z"))
     params: dict[str, Any] = {
         "date_from": data.draw(st.none() | moment, "date_from"),
