@@ -56,6 +56,20 @@ def _active(tenant: str):  # type: ignore[no-untyped-def]
     return (Project.tenant == tenant) & (Project.status == ProjectStatus.ACTIVE)
 
 
+def add_project(session: Session, tenant: str, name: str, folder: str) -> Project:
+    """A new active project row with its identity keys, flushed so it has its id."""
+    project = Project(
+        tenant=tenant,
+        name=name,
+        name_key=name_key(name),
+        folder=folder,
+        folder_key=name_key(folder),
+    )
+    session.add(project)
+    session.flush()
+    return project
+
+
 def manifest_of(project: Project) -> Manifest:
     return Manifest(
         id=project.id,
@@ -90,15 +104,7 @@ def create_project(db: Database, paths: LibraryPaths, tenant: str, raw_name: obj
             with db.write() as session:
                 _lock_names(session, tenant)
                 name, folder = _free_name_and_folder(session, paths, tenant, requested)
-                project = Project(
-                    tenant=tenant,
-                    name=name,
-                    name_key=name_key(name),
-                    folder=folder,
-                    folder_key=name_key(folder),
-                )
-                session.add(project)
-                session.flush()
+                project = add_project(session, tenant, name, folder)
                 created_dir = paths.create_project_dirs(folder)
                 write_manifest(paths.manifest_path(folder), manifest_of(project))
             log_event(log, "project_created", id=project.id, folder=folder)

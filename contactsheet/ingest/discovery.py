@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.projects import manifest_of
+from contactsheet.catalog.projects import add_project, manifest_of
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
@@ -103,15 +103,7 @@ def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project 
             return None  # differs only in case from a project's folder: do not guess
         names = {p.name_key for p in projects}
         name = next(c for _, c in numbered(wanted) if name_key(c) not in names)
-        project = Project(
-            tenant=runtime.tenant,
-            name=name,
-            name_key=name_key(name),
-            folder=folder,
-            folder_key=name_key(folder),
-        )
-        session.add(project)
-        session.flush()
+        project = add_project(session, runtime.tenant, name, folder)
         for sub in (THUMB_DIR, PREVIEW_DIR, TRASH_DIR):
             (directory / sub).mkdir(exist_ok=True)
         # The folder's old manifest (another install's id) is replaced by ours; its name is kept.
