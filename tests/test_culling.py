@@ -267,7 +267,7 @@ def test_revert_resets_flags_and_touches_no_file(
     with runtime.db.read() as session:
         assert session.scalars(select(TrashEntry)).all() == []
     assert pending(admin)["total"] == {"photos": 0, "jpg": 0, "raw": 0}
-    reverts = [e for e in events(runtime, "pending_changes_state") if e.data["projects"] == []]
+    reverts = [e for e in events(runtime, "pending_changes_state") if e.data.get("projects") == []]
     assert len(reverts) == 2 and all(e.channel == "pending-changes" for e in reverts)
     # A commit with nothing pending starts nothing and moves nothing.
     nothing = admin.post(f"/api/projects/{first['folder']}/commit-changes")

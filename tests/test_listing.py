@@ -13,8 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 import contactsheet.api.photo_list
+from contactsheet.db.tables import Photo
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
 from tests.catalogsupport import (
@@ -184,10 +186,7 @@ def test_bad_requests_are_400_json(admin: TestClient, catalog: Catalog) -> None:
     tampered_body = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     forged = tampered_body[:12] + tampered_body[12:].replace(b'"filename"', b'"size"    ')
     forged_cursor = base64.urlsafe_b64encode(forged).decode().rstrip("=")
-    bad_cursors = [flipped, forged_cursor, "not-a-cursor", "", "A" * 40]
-    for bad in bad_cursors:
-        if not bad:
-            continue
+    for bad in (flipped, forged_cursor, "not-a-cursor", "A" * 40, cursor[:-6]):
         for name in ("cursor", "before_cursor"):
             response = admin.get(
                 "/api/photos", params={"sort": "filename", "dir": "asc", "limit": 10, name: bad}
@@ -237,7 +236,7 @@ def test_include_tags(admin: TestClient, catalog: Catalog) -> None:
     assert item["thumbnail_status"] == "pending" and item["preview_status"] == "pending"
 
 
-def test_locate_page(admin: TestClient, catalog: Catalog) -> None:
+def test_locate_page(admin: TestClient, runtime: Runtime, catalog: Catalog) -> None:
     for params in (
         {"sort": "filename", "dir": "asc", "limit": 50},
         {"sort": "taken_at", "dir": "desc", "limit": 64, "keep_type": "pending_delete"},
@@ -283,11 +282,14 @@ def test_locate_page(admin: TestClient, catalog: Catalog) -> None:
     hidden = next(
         r.id for r in catalog.rows if r.id not in model_listing(catalog.rows, {"rating_min": 5})
     )
-    for photo_id in (hidden, 10**9):
-        response = admin.get(
-            "/api/photos/locate-page", params={"photo_id": photo_id, "rating_min": 5}
+    with runtime.db.read() as session:
+        archived = session.scalar(
+            select(Photo.id).where(Photo.project_id == catalog.archived_project_id).limit(1)
         )
-        assert error_code(response, 400)
+    assert archived is not None
+    for photo_id, narrow in ((hidden, {"rating_min": 5}), (archived, {}), (10**9, {})):
+        response = admin.get("/api/photos/locate-page", params={"photo_id": photo_id, **narrow})
+        assert error_code(response, 400) == "invalid_input"
 
 
 def test_all_keys(admin: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
