@@ -57,6 +57,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # 16 MiB of page cache instead of 2: filtered counts over a 100,000-photo library read
+        # every row, and halve in time when those pages stay cached (bench/listing.py).
+        cursor.execute("PRAGMA cache_size=-16384")
         if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
