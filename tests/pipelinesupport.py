@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,3 +63,42 @@ def started_runner(runtime: Runtime, registry_runtime: Runtime | None = None) ->
     runner = Runner(runtime, runtime.queue, default_registry(owner.settings.pipeline))
     runner.start()
     return runner
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spawn_worker(
+    runtime: Runtime, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`contactsheet worker` in its own process, on this runtime's library and database, with the
+    runtime's (fast) pipeline settings."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CONTACTSHEET_")},
+        "CONTACTSHEET_CONFIG": "/nonexistent/contactsheet.toml",
+        "CONTACTSHEET_DATA": str(runtime.settings.data),
+        "CONTACTSHEET_DATABASE_URL": runtime.db.url,
+        "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
+    }
+    for key, value in runtime.settings.pipeline.model_dump().items():
+        env[f"CONTACTSHEET_PIPELINE__{key.upper()}"] = (
+            json.dumps(value) if isinstance(value, list | bool) else str(value)
+        )
+    return subprocess.Popen(
+        [sys.executable, "-m", "contactsheet", "worker"],
+        env=env,
+        cwd=runtime.settings.data.parent,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

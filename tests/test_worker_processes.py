@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,9 +14,15 @@ from sqlalchemy import func, select
 from contactsheet.db.enums import JobStatus
 from contactsheet.db.tables import Job
 from contactsheet.runtime import Runtime, open_runtime
-from tests.pipelinesupport import FAST_PIPELINE, job, pipeline_settings, start, wait_for
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.pipelinesupport import (
+    FAST_PIPELINE,
+    job,
+    pipeline_settings,
+    spawn_worker,
+    start,
+    wait_for,
+)
+from tests.pipelinesupport import stop_worker as stop
 
 
 @pytest.fixture
@@ -28,37 +30,6 @@ def runtime(data_dir: Path, database_url: str) -> Iterator[Runtime]:
     runtime = open_runtime(pipeline_settings(data_dir, database_url))
     yield runtime
     runtime.close()
-
-
-def spawn_worker(runtime: Runtime, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CONTACTSHEET_")},
-        "CONTACTSHEET_CONFIG": "/nonexistent/contactsheet.toml",
-        "CONTACTSHEET_DATA": str(runtime.settings.data),
-        "CONTACTSHEET_DATABASE_URL": runtime.db.url,
-        "PYTHONPATH": str(ROOT),
-    }
-    for key, value in FAST_PIPELINE.items():
-        env[f"CONTACTSHEET_PIPELINE__{key.upper()}"] = (
-            json.dumps(value) if isinstance(value, list | bool) else str(value)
-        )
-    return subprocess.Popen(
-        [sys.executable, "-m", "contactsheet", "worker"],
-        env=env,
-        cwd=runtime.settings.data.parent,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def _count(runtime: Runtime, status: JobStatus) -> int:
