@@ -31,7 +31,12 @@ from contactsheet.auth.bootstrap import ensure_admin_password  # noqa: E402
 from contactsheet.config import Settings  # noqa: E402
 from contactsheet.db import Database  # noqa: E402
 from contactsheet.db.migrate import upgrade  # noqa: E402
+from contactsheet.logs import configure_logging  # noqa: E402
 from contactsheet.runtime import Runtime, open_runtime  # noqa: E402
+
+# Logging as `serve` runs it: a log record is only built at INFO, so a record that cannot be built
+# (or a formatter that fails) must break the tests, not only production.
+configure_logging("info", "text")
 
 PG_URL = os.environ.get("CONTACTSHEET_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
