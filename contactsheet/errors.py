@@ -55,9 +55,23 @@ class Conflict(ContactSheetError):
     code = "conflict"
 
 
+class ProjectFolderMissing(Conflict):
+    """The project exists but its folder is not where the database says: renamed or removed by
+    hand, and not yet followed by discovery."""
+
+    code = "project_folder_missing"
+
+
 class PayloadTooLarge(ContactSheetError):
     status = 413
     code = "payload_too_large"
+
+
+class InsufficientStorage(ContactSheetError):
+    """The disk (or quota) holding the library is full."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class RateLimited(ContactSheetError):

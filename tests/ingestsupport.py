@@ -24,7 +24,7 @@ from contactsheet.db.tables import Event, Job, Photo, PhotoTag, Project, Tag, Ta
 from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.handlers import default_registry
 from contactsheet.ingest.placement import IngestOptions, IngestReport, place_files
-from contactsheet.ingest.staging import stage_existing
+from contactsheet.ingest.staging import stage_existing, staging_dir
 from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
@@ -98,7 +98,7 @@ def make_project(runtime: Runtime, name: str) -> Project:
 
 def store(runtime: Runtime, project: Project, files: dict[str, Path]) -> IngestReport:
     """Put files into a project exactly as an upload does (staged, checked, placed)."""
-    directory = runtime.paths.project_dir(project.folder)
+    directory = staging_dir(runtime.paths)
     limit = runtime.settings.processing.upload_max_bytes
     staged = [stage_existing(src, directory, limit, name) for name, src in files.items()]
     report = place_files(runtime, project.id, staged, IngestOptions())

@@ -64,8 +64,10 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Samples:
     return make_samples(tmp_path_factory.mktemp("samples"))
 
 
-def staging_leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".upload"))
+def staging_leftovers(runtime: Runtime) -> list[str]:
+    """Files of an upload in transit, wherever in the library they are kept."""
+    root = runtime.paths.root
+    return sorted(str(p.relative_to(root)) for p in root.rglob(".upload*") if p.is_file())
 
 
 def photo_count(runtime: Runtime) -> int:
@@ -116,10 +118,10 @@ def test_client_gone_mid_upload_leaves_no_partial_file(
         )
         try:
             # The server is really receiving: the staged file exists and is growing.
-            wait_for(lambda: staging_leftovers(directory), timeout=10)
+            wait_for(lambda: staging_leftovers(runtime), timeout=10)
         finally:
             sock.close()
-        wait_for(lambda: not staging_leftovers(directory), timeout=5)
+        wait_for(lambda: not staging_leftovers(runtime), timeout=5)
         assert visible(directory) == []
         assert photo_count(runtime) == 0
         with httpx.Client(base_url=server.url, timeout=10, cookies={"cs_access": cookie}) as http:
@@ -129,7 +131,7 @@ def test_client_gone_mid_upload_leaves_no_partial_file(
             response = http.post(f"/api/projects/{project.folder}/upload", files=files)
             assert response.status_code == 200, response.text
             assert response.json()["stored"] == 1
-    assert visible(directory) == ["OK.JPG"] and staging_leftovers(directory) == []
+    assert visible(directory) == ["OK.JPG"] and staging_leftovers(runtime) == []
 
 
 # -- resumable uploads (tus) -----------------------------------------------------------------------
@@ -192,7 +194,7 @@ def test_tus_upload_resumes_after_an_interruption(
     assert [t.payload["photo_ids"] for t in queued] == [[stored.id]]
     assert queued[0].project_id == project.id
     assert tus_leftovers(runtime) == []
-    assert staging_leftovers(runtime.paths.project_dir(project.folder)) == []
+    assert staging_leftovers(runtime) == []
     assert admin.head(url, headers=TUS).status_code == 404
     completed = events(runtime, "upload_completed")
     assert [e[1]["stored_as"] for e in completed] == ["DSC9.DNG"]
@@ -274,10 +276,10 @@ def test_tus_upload_with_wrong_content_is_rejected_at_completion(
     assert created.status_code == 201
     done = tus_patch(admin, created.headers["location"], 0, data)
     assert 400 <= done.status_code < 500, done.text
-    assert done.json()["error"]["code"] == "invalid_input"
+    assert done.json()["error"]["code"] == "content_mismatch"
     assert "not what the extension says" in done.json()["error"]["message"]
     directory = runtime.paths.project_dir(project.folder)
-    assert visible(directory) == [] and staging_leftovers(directory) == []
+    assert visible(directory) == [] and staging_leftovers(runtime) == []
     assert photo_count(runtime) == 0 and tasks(runtime, "upload_postprocess") == []
     assert tus_leftovers(runtime) == []
 
@@ -449,7 +451,7 @@ def test_import_reports_rejected_files_and_moves_only_what_it_stored(
     directory = runtime.paths.project_dir(existing.folder)
     assert (directory / "OLD_1.JPG").read_bytes() == samples.jpg.read_bytes()
     assert (directory / "NEW_1.DNG").read_bytes() == samples.raw.read_bytes()
-    assert staging_leftovers(directory) == [] and len(projects(runtime)) == 1
+    assert staging_leftovers(runtime) == [] and len(projects(runtime)) == 1
 
 
 # -- moving photos between projects ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from contactsheet.db.tables import Photo, Task, TrashEntry
+from contactsheet.ingest.staging import staging_dir
 from contactsheet.runtime import Runtime
 from tests import imagefactory
 
@@ -61,9 +62,9 @@ def on_disk(runtime: Runtime, folder: str) -> list[str]:
 
 
 def leftovers(runtime: Runtime, folder: str) -> list[str]:
-    return [
-        p.name for p in runtime.paths.project_dir(folder).iterdir() if p.name.startswith(".upload")
-    ]
+    """Files of an upload in transit, in the project folder or wherever staged files wait."""
+    places = [runtime.paths.project_dir(folder), staging_dir(runtime.paths)]
+    return [p.name for place in places for p in place.iterdir() if p.name.startswith(".upload")]
 
 
 def test_jpg_and_raw_in_one_request_make_one_photo(

@@ -8,21 +8,26 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from tuspyserver import create_tus_router
 
 from contactsheet.catalog.projects import find_project
-from contactsheet.errors import InvalidInput, PayloadTooLarge
-from contactsheet.ingest.placement import IngestOptions, place_files
-from contactsheet.ingest.resumable import expire_abandoned, tus_dir
-from contactsheet.ingest.staging import check_name, stage_existing
+from contactsheet.errors import ContactSheetError, InsufficientStorage, PayloadTooLarge
+from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
+from contactsheet.ingest.resumable import (
+    align_to_offset,
+    expire_abandoned,
+    remove_upload,
+    tus_dir,
+)
+from contactsheet.ingest.staging import check_name, is_disk_full, stage_existing, staging_dir
 from contactsheet.jobs.events import publish
 from contactsheet.logs import log_event
 from contactsheet.runtime import Runtime
@@ -72,6 +77,31 @@ def _offset_router(runtime: Runtime) -> APIRouter:
     return router
 
 
+def _write_guard(runtime: Runtime) -> Callable[[Request], AsyncIterator[None]]:
+    """Around every tus request: before a PATCH, its data is cut back to the recorded offset; a
+    write the tus server failed for a full disk answers 507 `insufficient_storage` (it answers a
+    bare 500), and its partial bytes are cut off at once so the space is free again."""
+
+    async def guard(request: Request) -> AsyncIterator[None]:
+        uid = request.path_params.get("uuid")
+        if request.method != "PATCH" or not (isinstance(uid, str) and UPLOAD_ID.fullmatch(uid)):
+            yield
+            return
+        await anyio.to_thread.run_sync(align_to_offset, runtime, uid)
+        try:
+            yield
+        except HTTPException as exc:
+            cause = exc.__context__
+            if not (isinstance(cause, OSError) and is_disk_full(cause)):
+                raise
+            await anyio.to_thread.run_sync(align_to_offset, runtime, uid)
+            raise InsufficientStorage(
+                "not enough space left on the disk of the library; resume the upload later"
+            ) from exc
+
+    return guard
+
+
 def tus_router(runtime: Runtime) -> APIRouter:
     limit = runtime.settings.processing.upload_max_bytes
 
@@ -79,7 +109,7 @@ def tus_router(runtime: Runtime) -> APIRouter:
         check_name(metadata.get("filename") or "")
         folder = metadata.get("project") or ""
         with runtime.db.read() as session:
-            find_project(session, runtime.tenant, folder)
+            checked_folder(runtime, find_project(session, runtime.tenant, folder))
         size = upload_info.get("size")
         if isinstance(size, int) and size > limit:
             raise PayloadTooLarge(f"larger than the limit of {limit} bytes")
@@ -88,29 +118,34 @@ def tus_router(runtime: Runtime) -> APIRouter:
         return check
 
     async def finish(file_path: str, metadata: dict[str, str]) -> None:
-        def ingest() -> dict[str, object]:
-            with runtime.db.read() as session:
-                project = find_project(session, runtime.tenant, metadata.get("project") or "")
+        def ingest() -> FileResult:
             source = Path(file_path)
-            staged = stage_existing(
-                source, runtime.paths.project_dir(project.folder), limit, metadata["filename"]
-            )
-            options = IngestOptions(
-                overwrite_in_project=_flag(metadata, "overwrite_in_project"),
-                move_conflicts_here=_flag(metadata, "move_conflicts_here"),
-            )
-            report = place_files(runtime, project.id, [staged], options)
-            source.unlink(missing_ok=True)
-            source.with_name(source.name + ".info").unlink(missing_ok=True)
-            result = report.files[0].as_dict()
-            publish(runtime.db, "jobs", "upload_completed", {"project": project.folder, **result})
+            try:
+                with runtime.db.read() as session:
+                    project = find_project(session, runtime.tenant, metadata.get("project") or "")
+                staged = stage_existing(
+                    source, staging_dir(runtime.paths), limit, metadata["filename"]
+                )
+                options = IngestOptions(
+                    overwrite_in_project=_flag(metadata, "overwrite_in_project"),
+                    move_conflicts_here=_flag(metadata, "move_conflicts_here"),
+                )
+                report = place_files(runtime, project.id, [staged], options)
+            except ContactSheetError:
+                # A finished upload that cannot be placed (its project deleted, its folder
+                # gone) is answered once; its data is not kept for a retry that cannot work.
+                remove_upload(source)
+                raise
+            remove_upload(source)
+            result = report.files[0]
+            event = {"project": project.folder, **result.as_dict()}
+            publish(runtime.db, "jobs", "upload_completed", event)
             return result
 
         result = await anyio.to_thread.run_sync(ingest)
-        log_event(log, "tus_upload_completed", status=result["status"], name=result["name"])
-        if result["status"] == "rejected":
-            error = result.get("error") or {}
-            raise InvalidInput(str(error.get("message", "the file was rejected")))
+        log_event(log, "tus_upload_completed", status=result.status, file=result.name)
+        if result.cause is not None:
+            raise result.cause
 
     async def upload_complete_dep() -> Callable[[str, dict[str, str]], Awaitable[None]]:
         return finish
@@ -125,7 +160,8 @@ def tus_router(runtime: Runtime) -> APIRouter:
             pre_create_dep=pre_create_dep,
             upload_complete_dep=upload_complete_dep,
             tags=["uploads"],
-        )
+        ),
+        dependencies=[Depends(_write_guard(runtime))],
     )
     return router
 

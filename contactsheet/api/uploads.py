@@ -17,7 +17,8 @@ from contactsheet.catalog.projects import find_project
 from contactsheet.errors import InvalidInput
 from contactsheet.ingest.conflicts import analyze
 from contactsheet.ingest.multipart import MultipartReceiver, boundary_of
-from contactsheet.ingest.placement import IngestOptions, IngestReport, place_files
+from contactsheet.ingest.placement import IngestOptions, IngestReport, checked_folder, place_files
+from contactsheet.ingest.staging import staging_dir
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,13 @@ async def upload(
     def lookup() -> tuple[int, str]:
         with runtime.db.read() as session:
             project = find_project(session, runtime.tenant, folder)
+            checked_folder(runtime, project)  # before a byte is received
             return project.id, project.folder
 
     project_id, project_folder = await anyio.to_thread.run_sync(lookup)
     receiver = MultipartReceiver(
         boundary_of(request.headers.get("content-type")),
-        runtime.paths.project_dir(project_folder),
+        staging_dir(runtime.paths),
         runtime.settings.processing.upload_max_bytes,
     )
     try:
@@ -115,8 +117,8 @@ async def upload(
     if report.count("rejected") < len(report.files):
         return JSONResponse(body)
     # Nothing was accepted: answer as an error, with the per-file reasons alongside.
-    codes = {f.error["code"] for f in report.files if f.error}
+    statuses = {f.cause.status for f in report.files if f.cause}
     first = next(f.error for f in report.files if f.error)
-    status = 413 if codes == {"payload_too_large"} else 400
+    status = statuses.pop() if len(statuses) == 1 else 400
     body["error"] = {"code": first["code"], "message": first["message"]}
     return JSONResponse(body, status_code=status)

@@ -12,8 +12,8 @@ from contactsheet.catalog.photos import file_kind
 from contactsheet.catalog.projects import create_project
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
-from contactsheet.ingest.placement import FileResult, IngestOptions, place_files
-from contactsheet.ingest.staging import stage_existing
+from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
+from contactsheet.ingest.staging import StagedFile, stage_existing, staging_dir
 from contactsheet.library.names import clean_display_name, name_key
 from contactsheet.runtime import Runtime
 
@@ -72,13 +72,16 @@ def import_path(
         runtime, project_name or (source.stem if source.is_file() else source.name)
     )
     report = ImportReport(project_folder=project.folder)
-    project_dir = runtime.paths.project_dir(project.folder)
+    checked_folder(runtime, project)  # before a file is copied
+    directory = staging_dir(runtime.paths)
     limit = runtime.settings.processing.upload_max_bytes
-    batch: list[tuple[Path, object]] = []
+    batch: list[tuple[Path, StagedFile]] = []
 
     def flush() -> None:
         staged = [s for _, s in batch]
-        result = place_files(runtime, project.id, staged, options)  # type: ignore[arg-type]
+        # The project is checked again here: deleted or its folder gone meanwhile, the import
+        # stops with that error (and `place_files` has removed the batch's staged files).
+        result = place_files(runtime, project.id, staged, options)
         for (origin, _), outcome in zip(batch, result.files, strict=True):
             report.files.append(outcome)
             if move and outcome.status == "stored":
@@ -86,17 +89,20 @@ def import_path(
                 report.moved_sources += 1
         batch.clear()
 
-    for path in walk(source):
-        if file_kind(path.name) in (None, "sidecar"):
-            report.ignored.append(str(path))
-            continue
-        size = path.stat().st_size
-        staged = stage_existing(path, project_dir, limit, path.name)
-        report.bytes += size
-        on_file(path, size)
-        batch.append((path, staged))
-        if len(batch) >= BATCH:
+    try:
+        for path in walk(source):
+            if file_kind(path.name) in (None, "sidecar"):
+                report.ignored.append(str(path))
+                continue
+            size = path.stat().st_size
+            batch.append((path, stage_existing(path, directory, limit, path.name)))
+            report.bytes += size
+            on_file(path, size)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
+    finally:
+        for _, staged in batch:
+            staged.discard()
     return report

@@ -5,17 +5,25 @@
   goes to `.trash` and the new one takes its place;
 - the basename lives in another project: stored under `<basename>_duplicateN`, or with
   `move_conflicts_here` the other photo is moved here by an `image_move` task and the file joins it;
-- no file is ever overwritten silently: names are claimed with a hard link, which fails if taken.
+- no file is ever overwritten silently: names are claimed with a hard link, which fails if taken,
+  and a photo row is only kept with the file it was made for (a name found taken on disk, by a
+  file copied in by hand and not yet indexed, is skipped and leaves no row behind).
 
 Rows, files and the `upload_postprocess` task are committed together; a file placed whose
-transaction then fails is found by `folder_check` (the disk is the truth).
+transaction then fails is found by `folder_check` (the disk is the truth). The project is looked
+up again when its files are placed: deleted meanwhile, the request answers `project_not_found`;
+its folder renamed or removed by hand (not yet followed by discovery), `project_folder_missing`.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +44,9 @@ from contactsheet.catalog.photos import (
 )
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, Project
-from contactsheet.ingest.staging import StagedFile
+from contactsheet.errors import ContactSheetError, ProjectFolderMissing, ProjectNotFound
+from contactsheet.ingest.staging import STAGING_PREFIX, StagedFile, disk_full, is_disk_full
+from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.trash import trash_file
 from contactsheet.logs import log_event
 from contactsheet.runtime import Runtime
@@ -59,9 +69,10 @@ class FileResult:
     reason: str | None = None
     error: dict[str, str] | None = None
     conflict: dict[str, Any] | None = None
+    cause: ContactSheetError | None = field(default=None, repr=False)  # of a rejection
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "cause"}
 
 
 @dataclass
@@ -76,27 +87,73 @@ class IngestReport:
 
 def rejected(staged: StagedFile) -> FileResult:
     assert staged.error is not None
+    return rejection(staged.original_name, staged.error)
+
+
+def rejection(name: str, error: ContactSheetError) -> FileResult:
     return FileResult(
-        name=staged.original_name,
+        name=name,
         status="rejected",
-        error={"code": staged.error.code, "message": staged.error.message},
+        error={"code": error.code, "message": error.message},
+        cause=error,
     )
+
+
+# Another filesystem, or one without hard links.
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP}
+
+
+class _NotPlaced(Exception):
+    """Leaves a file's savepoint, so nothing written for it (a new photo row) is kept."""
+
+    def __init__(self, result: FileResult) -> None:
+        super().__init__(result.status)
+        self.result = result
+
+
+@contextmanager
+def beside(source: Path, folder: Path) -> Iterator[Path]:
+    """A private name for `source`'s content inside `folder`, removed on leaving: a hard link,
+    or a copy when `folder` is on another filesystem. Preparing it first means a full disk or a
+    vanished folder is met before anything in `folder` has changed."""
+    private = folder / f"{STAGING_PREFIX}{secrets.token_hex(8)}.part"
+    try:
+        try:
+            os.link(source, private)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError) or exc.errno not in _NO_LINK:
+                raise
+            shutil.copyfile(source, private)
+        yield private
+    finally:
+        private.unlink(missing_ok=True)
 
 
 def claim_name(source: Path, target: Path) -> None:
     """Put `source` at `target` only if `target` does not exist (FileExistsError otherwise)."""
+    os.link(source, target)
+
+
+def folder_missing(project: Project) -> ProjectFolderMissing:
+    return ProjectFolderMissing(
+        f"the folder {project.folder!r} of project {project.name!r} is not on disk: it was "
+        "renamed or removed by hand; the library check follows a renamed folder within "
+        "minutes, then try again"
+    )
+
+
+def checked_folder(runtime: Runtime, project: Project) -> Path:
+    """The project's folder, which must be on disk and be this project's."""
+    folder = runtime.paths.project_dir(project.folder)
+    if not folder.is_dir():
+        raise folder_missing(project)
     try:
-        os.link(source, target)
-    except OSError as exc:
-        if isinstance(exc, FileExistsError) or exc.errno not in {18, 1, 38, 95}:
-            raise
-        # Another filesystem, or one without hard links: copy beside the target, then link that.
-        temp = target.with_name(f".upload-copy-{target.name}")
-        shutil.copyfile(source, temp)
-        try:
-            os.link(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+        manifest = read_manifest(runtime.paths.manifest_path(project.folder))
+    except ManifestError:
+        manifest = None  # unreadable: discovery reports it; it does not stop uploads
+    if manifest is not None and manifest.id != project.id:
+        raise folder_missing(project)
+    return folder
 
 
 class Placer:
@@ -118,12 +175,15 @@ class Placer:
             return rejected(staged)
         basename, extension = split_name(staged.name)
         try:
-            with self.session.begin_nested():
-                return self._place(staged, basename, extension)
-        except IntegrityError:
-            # A concurrent request created this photo first; now it exists, so join it.
-            with self.session.begin_nested():
-                return self._place(staged, basename, extension)
+            try:
+                with self.session.begin_nested():
+                    return self._place(staged, basename, extension)
+            except IntegrityError:
+                # A concurrent request created this photo first; now it exists, so join it.
+                with self.session.begin_nested():
+                    return self._place(staged, basename, extension)
+        except _NotPlaced as not_placed:
+            return not_placed.result
 
     def _place(self, staged: StagedFile, basename: str, extension: str) -> FileResult:
         session, project = self.session, self.project
@@ -138,9 +198,8 @@ class Placer:
                     photo_id=photo.id,
                     reason=f"duplicate: {duplicates[0]} is already in this project",
                 )
-            for old_name in duplicates:
-                self._trash(photo, old_name)
         else:
+            duplicates = []
             elsewhere = photo_elsewhere(session, project, basename)
             if elsewhere is not None:
                 other, other_project = elsewhere
@@ -155,17 +214,7 @@ class Placer:
             session.flush()
         target_name = f"{basename}{extension}"
         target = self.runtime.paths.child(self.folder, target_name)
-        assert staged.temp_path is not None
-        if target.exists() and self.options.overwrite_in_project:
-            self._trash_loose(target)
-        try:
-            claim_name(staged.temp_path, target)
-        except FileExistsError:
-            return FileResult(
-                name=staged.original_name,
-                status="skipped",
-                reason=f"a file named {target_name} is already in the folder",
-            )
+        self._claim(staged, target, photo, duplicates)
         add_file(photo, target_name, staged.size)
         if staged.metadata is not None:
             apply_metadata(photo, target_name, staged.metadata, staged.file_time)
@@ -179,15 +228,54 @@ class Placer:
             conflict=conflict,
         )
 
-    def _trash(self, photo: Photo, filename: str) -> None:
+    def _claim(self, staged: StagedFile, target: Path, photo: Photo, replaced: list[str]) -> None:
+        """Link the staged file to `target` (the photo's `replaced` files and, when overwriting,
+        a loose file at `target` go to `.trash` first), or leave the file's savepoint with why
+        not, every file moved for it put back."""
+        assert staged.temp_path is not None
+        name = staged.original_name
+        moved: list[tuple[Path, Path]] = []
+        try:
+            with beside(staged.temp_path, self.folder) as private:
+                for old_name in replaced:
+                    moved += self._trash(photo, old_name)
+                if target.exists() and self.options.overwrite_in_project:
+                    moved.append((self._trash_loose(target), target))
+                claim_name(private, target)
+        except OSError as exc:
+            self._put_back(moved)
+            if isinstance(exc, FileExistsError):
+                reason = f"a file named {target.name} is already in the folder"
+                raise _NotPlaced(FileResult(name=name, status="skipped", reason=reason)) from exc
+            if is_disk_full(exc):
+                raise _NotPlaced(rejection(name, disk_full(staged.name))) from exc
+            if not self.folder.is_dir():
+                raise folder_missing(self.project) from exc
+            raise
+
+    def _put_back(self, moved: list[tuple[Path, Path]]) -> None:
+        """Files trashed for a placement that failed return (their trash records are rolled
+        back with it); one whose name was taken meanwhile stays in `.trash`, not lost."""
+        for trashed, original in reversed(moved):
+            try:
+                claim_name(trashed, original)
+            except OSError as exc:
+                log_event(
+                    log, "trash_put_back_failed", logging.WARNING, path=str(trashed), error=str(exc)
+                )
+                continue
+            trashed.unlink()
+
+    def _trash(self, photo: Photo, filename: str) -> list[tuple[Path, Path]]:
+        """Trash one of the photo's files; (where it went, where it was), if it was on disk."""
         path = self.runtime.paths.child(self.folder, filename)
         size = path.stat().st_size if path.exists() else 0
-        if path.exists():
-            self._trash_loose(path)
+        moved = [(self._trash_loose(path), path)] if path.exists() else []
         remove_file(photo, filename, size)
+        return moved
 
-    def _trash_loose(self, path: Path) -> None:
-        trash_file(
+    def _trash_loose(self, path: Path) -> Path:
+        return trash_file(
             self.session,
             self.runtime.paths,
             tenant=self.project.tenant,
@@ -205,9 +293,12 @@ def place_files(
     report = IngestReport()
     try:
         with runtime.db.write() as session:
-            project = session.get(Project, project_id)
+            # Locked (PostgreSQL; SQLite has one writer anyway): a delete committed first is
+            # seen here, one started later waits until these files are placed.
+            project = session.get(Project, project_id, with_for_update=True)
             if project is None or project.status != ProjectStatus.ACTIVE:
-                raise LookupError("the project was deleted during the upload")
+                raise ProjectNotFound("the project was deleted while its files arrived")
+            checked_folder(runtime, project)
             placer = Placer(runtime, session, project, options)
             report.files = [placer.place(staged) for staged in staged_files]
             if placer.touched:
