@@ -209,6 +209,26 @@ def test_login_rate_limit(client: TestClient) -> None:
     _assert_401(client.get("/api/projects"))
 
 
+def test_concurrent_wrong_passwords_cannot_pass_the_limit(app: FastAPI) -> None:
+    # Thirty wrong passwords at once from one address: while the first ones are being checked
+    # (argon2 takes milliseconds), the rest must already count against the limit.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.livesrv import live_server
+
+    with live_server(app) as server:
+
+        def attempt(_: int) -> int:
+            body = {"username": "admin", "password": "wrong password"}
+            return httpx.post(f"{server.url}/api/auth/login", json=body, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            statuses = list(pool.map(attempt, range(30)))
+        assert sorted(statuses) == [401] * 10 + [429] * 20, statuses
+        right = {"username": "admin", "password": ADMIN_PASSWORD}
+        assert httpx.post(f"{server.url}/api/auth/login", json=right).status_code == 429
+
+
 def test_spoofed_forwarded_for_does_not_reset_the_limit(client: TestClient) -> None:
     for n in range(10):
         response = _login(client, "wrong password", headers={"x-forwarded-for": f"10.0.0.{n}"})

@@ -391,3 +391,46 @@ def test_an_event_committed_after_a_newer_one_is_not_lost(
         other_process.dispose()
     assert [e.event for e in events] == ["slow_marker", "fast_marker"]
     assert events[0].id < events[1].id  # type: ignore[operator]
+
+
+def test_a_stream_that_never_starts_gives_its_slot_back(app: FastAPI) -> None:
+    # The server subscribes, then cannot even start the response (the connection is gone: some
+    # servers raise from `send`). The generator never runs, so its own cleanup never runs either;
+    # the subscription must still be released, or each such request keeps one of the slots.
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        assert client.post("/api/auth/login", json=login).status_code == 200
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/events",
+            "raw_path": b"/api/events",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode())],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            raise OSError("the connection is gone")
+
+        async def request_once() -> None:
+            try:
+                await app(scope, receive, send)
+            except Exception:  # the server's own problem: what matters is what is left behind
+                pass
+
+        assert client.portal is not None
+        for _ in range(6):
+            client.portal.call(request_once)
+        assert app.state.hub._subscribers == set()

@@ -67,7 +67,8 @@ async def login(
     """Log in as the admin. Ten failures in five minutes from one address answer 429."""
     ip = client_ip(request, runtime.settings.auth.trusted_proxies)
     limiter = runtime.login_limiter
-    if wait := limiter.retry_after(ip):
+    wait, stamp = limiter.begin_attempt(ip)
+    if stamp is None:
         raise RateLimited(f"too many failed logins; try again in {wait} s", retry_after=wait)
     try:
         tokens = await anyio.to_thread.run_sync(
@@ -82,7 +83,9 @@ async def login(
             )
         )
     except NotAuthenticated:
-        limiter.record_failure(ip)
+        raise  # the attempt stays counted
+    except BaseException:
+        limiter.withdraw(ip, stamp)
         raise
     limiter.reset(ip)
     _set_cookies(response, runtime, tokens)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
 from contactsheet.api.deps import AdminDep, RuntimeDep
 from contactsheet.errors import InvalidInput
@@ -26,6 +27,23 @@ def _sse(event: PublishedEvent) -> ServerSentEvent:
 
 def _notice(kind: str, **data: object) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps(data), event=kind)
+
+
+class _SubscribedStream(EventSourceResponse):
+    """Releases its subscription when the response ends, however it ends.
+
+    The generator's own `finally` is not enough: a HEAD request, or a client gone before the
+    first event, ends the response without ever starting the generator."""
+
+    def __init__(self, *args: Any, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _channels(raw: str | None) -> frozenset[str]:
@@ -68,31 +86,29 @@ async def events(
     live_from = hub.cursor
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
-        try:
-            last = live_from
-            if after is not None and after < live_from:
-                missed, truncated = await hub.backlog(wanted, after, live_from)
-                if truncated:
-                    yield _notice("reset", reason="some events since your last id are gone")
-                for event in missed:
-                    yield _sse(event)
-            yield ServerSentEvent(
-                data=json.dumps({"last_event_id": live_from}), event="ready", id=str(live_from)
-            )
-            while True:
-                event = await subscription.queue.get()
-                if event.id <= last:
-                    continue
-                last = event.id
+        last = live_from
+        if after is not None and after < live_from:
+            missed, truncated = await hub.backlog(wanted, after, live_from)
+            if truncated:
+                yield _notice("reset", reason="some events since your last id are gone")
+            for event in missed:
                 yield _sse(event)
-                if subscription.overflowed:
-                    yield _notice("reset", reason="this client fell too far behind; reconnect")
-                    return
-        finally:
-            hub.unsubscribe(subscription)
+        yield ServerSentEvent(
+            data=json.dumps({"last_event_id": live_from}), event="ready", id=str(live_from)
+        )
+        while True:
+            event = await subscription.queue.get()
+            if event.id <= last:
+                continue
+            last = event.id
+            yield _sse(event)
+            if subscription.overflowed:
+                yield _notice("reset", reason="this client fell too far behind; reconnect")
+                return
 
-    return EventSourceResponse(
+    return _SubscribedStream(
         stream(),
+        release=lambda: hub.unsubscribe(subscription),
         ping=runtime.settings.pipeline.events_heartbeat_seconds,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -30,20 +30,33 @@ class FailureLimiter:
             return deque()
         return failures
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again; 0 when it may try now."""
+    def _wait(self, failures: deque[float], now: float) -> int:
+        if len(failures) < self.max_failures:
+            return 0
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def begin_attempt(self, key: str) -> tuple[int, float | None]:
+        """Count an attempt as failed before it is checked: `(retry_after, stamp)`.
+
+        Checking and recording in one step is what makes the limit hold under concurrency: when
+        the check came first, every request that arrived during a slow password check passed it.
+        A request that turns out right calls `reset`; one that ends without a verdict hands its
+        stamp back with `withdraw`."""
         with self._lock:
             now = self._clock()
             failures = self._prune(key, now)
-            if len(failures) < self.max_failures:
-                return 0
-            return max(1, math.ceil(failures[0] + self.window - now))
+            if wait := self._wait(failures, now):
+                return wait, None
+            self._failures.setdefault(key, failures).append(now)
+            return 0, now
 
-    def record_failure(self, key: str) -> None:
+    def withdraw(self, key: str, stamp: float) -> None:
         with self._lock:
-            now = self._clock()
-            self._prune(key, now)
-            self._failures.setdefault(key, deque()).append(now)
+            failures = self._failures.get(key)
+            if failures is not None and stamp in failures:
+                failures.remove(stamp)
+                if not failures:
+                    del self._failures[key]
 
     def reset(self, key: str) -> None:
         with self._lock:
