@@ -6,6 +6,8 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -15,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contactsheet.app import create_app
-from contactsheet.auth.bootstrap import ensure_admin_password
+from contactsheet.auth.bootstrap import ensure_admin_password, load_or_create_secret_key
 from contactsheet.auth.tokens import issue_access_token
 from contactsheet.config import Settings
 from contactsheet.runtime import Runtime, open_runtime
@@ -285,3 +287,36 @@ def test_trusted_proxy_limits_per_forwarded_client(proxied_app: FastAPI) -> None
     blocked = _login(client, headers={"x-forwarded-for": "198.51.100.1"})
     assert blocked.status_code == 429
     assert _login(client, headers={"x-forwarded-for": "198.51.100.2"}).status_code == 200
+
+
+def _make_key_at_the_signal(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        results.put(load_or_create_secret_key(Path(path), None))
+    except Exception as exc:
+        results.put(f"error: {exc}")
+
+
+def test_processes_starting_together_share_one_whole_signing_key(tmp_path: Path) -> None:
+    # `serve` and `worker` started at once: each must get the same, complete key.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(15):
+        path = tmp_path / f"round-{round_}" / "secret.key"
+        barrier, results = context.Barrier(6), context.Queue()
+        processes = [
+            context.Process(target=_make_key_at_the_signal, args=(str(path), barrier, results))
+            for _ in range(6)
+        ]
+        for process in processes:
+            process.start()
+        keys = {results.get(timeout=30) for _ in processes}
+        for process in processes:
+            process.join(30)
+        assert len(keys) == 1, keys
+        (key,) = keys
+        assert not key.startswith("error") and len(key) >= 32
+        assert path.read_text(encoding="ascii").strip() == key
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert sorted(p.name for p in path.parent.iterdir()) == ["secret.key"]
