@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import PhotoId
 from contactsheet.catalog.bulk import tags_of
 from contactsheet.catalog.commit import pending_counts
 from contactsheet.catalog.listing import (
@@ -247,7 +248,7 @@ def all_photos(
 def locate_page(
     runtime: RuntimeDep,
     params: Params,
-    photo_id: int,
+    photo_id: PhotoId,
     project: str | None = None,
 ) -> dict[str, Any]:
     """The page (of `limit`) that holds `photo_id` under these filters and sort, with cursors, so a
