@@ -191,3 +191,14 @@ def test_an_event_id_past_the_database_is_refused(api: TestClient) -> None:
     headers = {"Last-Event-ID": str(TOO_BIG)}
     assert_invalid(api.get("/api/events", headers=headers))
     assert_invalid(api.get("/api/events", params={"last_event_id": TOO_BIG}))
+
+
+def test_a_nul_in_a_name_or_filter_is_refused(api: TestClient, folder: str) -> None:
+    """PostgreSQL text can neither hold nor be compared with a NUL: it was a 500 there."""
+    for route in ("thumbnail", "preview", "image"):
+        assert_invalid(api.get(f"/api/projects/{folder}/{route}/IMG%00_1"))
+    listings = [f"/api/projects/{folder}/photos", "/api/photos", "/api/photos/all-keys"]
+    for path in listings:
+        assert_invalid(api.get(path, params={"tags": "red,bl\x00ue"}))
+    assert_invalid(api.get("/api/photos/locate-page", params={"photo_id": 1, "tags": "\x00"}))
+    assert_invalid(api.get("/api/jobs", params={"type": ["generate_derivatives", "x\x00"]}))

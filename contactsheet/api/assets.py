@@ -15,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import Text
 from contactsheet.catalog.photos import file_kind, split_name
 from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import DerivativeStatus, ProjectStatus
@@ -170,7 +171,7 @@ def _derivative_response(
     response_class=Response,
     responses=DERIVATIVE_RESPONSES,
 )
-def thumbnail(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
+def thumbnail(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The photo's thumbnail (made now if missing). 404: no such photo; 422: undecodable source."""
     return _derivative_response(request, runtime, folder, basename, "thumbnail")
 
@@ -180,7 +181,7 @@ def thumbnail(folder: str, basename: str, request: Request, runtime: RuntimeDep)
     response_class=Response,
     responses=DERIVATIVE_RESPONSES,
 )
-def preview(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
+def preview(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The photo's preview (made now if missing). 404: no such photo; 422: undecodable source."""
     return _derivative_response(request, runtime, folder, basename, "preview")
 
@@ -207,7 +208,7 @@ def _viewable_original(runtime: Runtime, photo_id: int, basename: str) -> tuple[
 @router.get(
     "/api/projects/{folder}/image/{basename}", response_class=Response, responses=IMAGE_RESPONSES
 )
-def image(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
+def image(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The original JPG (or PNG/WebP) when there is one a browser shows; otherwise the preview
     (also when the original has gone from disk). 404: no such photo; 422: nothing to show."""
     photo_id = _photo_id(runtime, folder, basename)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from contactsheet.api.deps import RuntimeDep
-from contactsheet.api.params import JobId
+from contactsheet.api.params import JobId, Text
 from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import JobStatus
 from contactsheet.db.tables import Job
@@ -82,7 +82,7 @@ def _split(values: list[str]) -> list[str]:
 def list_jobs(
     runtime: RuntimeDep,
     status: Annotated[list[str], Query(description="queued, running, …; comma list")] = [],  # noqa: B006
-    type: Annotated[list[str], Query(description="step types; comma list")] = [],  # noqa: B006
+    type: Annotated[list[Text], Query(description="step types; comma list")] = [],  # noqa: B006
     project: Annotated[str | None, Query(description="project folder")] = None,
     before: Annotated[JobId | None, Query(description="page: jobs older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -1,6 +1,7 @@
-"""The integers the API accepts, bounded once. Every id a route or a request body takes is one of
-these types, so its OpenAPI schema says what the database can hold and a value past it is a 400
-at validation instead of an overflow deep in a query."""
+"""What the API accepts that the database could not hold, refused once. Every id a route or a
+request body takes is one of these types, and so is every name or filter that goes into a query
+unchecked, so the OpenAPI schema says what the database can take and anything else is a 400 at
+validation instead of a database error deep in a query."""
 
 from __future__ import annotations
 
@@ -19,3 +20,6 @@ TrashEntryId = Id
 # Event ids start at 0 ("nothing seen yet").
 EventCursor = Annotated[int, Field(ge=0, le=ID_MAX)]
 Rating = Annotated[int, Field(ge=0, le=5)]
+
+# PostgreSQL text can neither hold nor be compared with a NUL, and no name contains one.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contactsheet.api.deps import RuntimeDep
-from contactsheet.api.params import PhotoId
+from contactsheet.api.params import PhotoId, Text
 from contactsheet.catalog.bulk import tags_of
 from contactsheet.catalog.commit import pending_counts
 from contactsheet.catalog.listing import (
@@ -67,7 +67,7 @@ def list_params(
         str | None, Query(description="any_kept, keep_jpg, keep_raw, none, pending_delete")
     ] = None,
     orientation: Annotated[str | None, Query(description="portrait, landscape, square")] = None,
-    tags: Annotated[str | None, Query(description="comma-separated tag names")] = None,
+    tags: Annotated[Text | None, Query(description="comma-separated tag names")] = None,
     tags_mode: Literal["any", "all"] = "any",
     visibility: Visibility | None = None,
     rating_min: Annotated[int | None, Query(ge=0, le=5)] = None,
