@@ -27,7 +27,7 @@ from contactsheet.api import (
     trash,
     uploads,
 )
-from contactsheet.api.errors import install_error_handlers
+from contactsheet.api.errors import ERROR_RESPONSES, install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
 from contactsheet.api.tus import TUS_PREFIX, tus_router
 from contactsheet.handlers import default_registry
@@ -69,6 +69,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         description="Self-hosted photo manager. Every /api route needs the admin session cookie "
         "(POST /api/auth/login) except /api/auth/* and /api/health.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.runtime = runtime
     app.state.registry = registry

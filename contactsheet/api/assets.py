@@ -4,18 +4,22 @@ spot and served: never a 404 for a photo that exists, never a 500 (SPEC §2 poin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from stat import S_ISREG
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import Text
 from contactsheet.catalog.photos import file_kind, split_name
 from contactsheet.catalog.projects import find_project
-from contactsheet.db.enums import DerivativeStatus
-from contactsheet.db.tables import Photo
+from contactsheet.db.enums import DerivativeStatus, ProjectStatus
+from contactsheet.db.tables import Photo, Project
 from contactsheet.derivatives.cache import file_size_of
 from contactsheet.derivatives.generate import (
     PhotoNotFound,
@@ -34,6 +38,18 @@ router = APIRouter(tags=["assets"])
 CACHE_CONTROL = "private, max-age=3600, must-revalidate"
 ORIGINAL_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mpo": "image/jpeg",
                   ".png": "image/png", ".webp": "image/webp"}  # fmt: skip
+
+
+def _image_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {"description": "The image.", "content": dict.fromkeys(sorted(media_types), binary)},
+        304: {"description": "Not modified: the ETag in If-None-Match is still the file's."},
+    }
+
+
+DERIVATIVE_RESPONSES = _image_responses(*MEDIA_TYPES.values())
+IMAGE_RESPONSES = _image_responses(*ORIGINAL_TYPES.values(), *MEDIA_TYPES.values())
 
 
 class PhotoNotFoundError(NotFound):
@@ -70,11 +86,37 @@ def _not_modified(request: Request, etag: str) -> bool:
     return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
 
 
-def _serve(request: Request, path: Path, media_type: str) -> Response:
-    headers = _headers(path.stat())
-    if _not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return FileResponse(path, media_type=media_type, headers=headers)
+CHUNK = 256 * 1024
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _serve_original(request: Request, path: Path, media_type: str) -> Response | None:
+    """Headers and body from one open file, streamed (an original may be large); None when the
+    file is not there (removed or moved since the photo was looked up)."""
+    try:
+        # Non-blocking: a FIFO left under a photo's name must not hang the request.
+        handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        stat = os.fstat(handle.fileno())
+        if not S_ISREG(stat.st_mode):
+            handle.close()
+            return None
+        headers = _headers(stat)
+        if _not_modified(request, headers["ETag"]):
+            handle.close()
+            return Response(status_code=304, headers=headers)
+        headers["Content-Length"] = str(stat.st_size)
+        return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
+    except BaseException:
+        handle.close()
+        raise
 
 
 def _serve_derivative(request: Request, path: Path, media_type: str) -> Response:
@@ -124,32 +166,57 @@ def _derivative_response(
     raise PhotoNotFoundError(f"no photo {basename!r} in {folder!r}")
 
 
-@router.get("/api/projects/{folder}/thumbnail/{basename}")
-def thumbnail(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
+@router.get(
+    "/api/projects/{folder}/thumbnail/{basename}",
+    response_class=Response,
+    responses=DERIVATIVE_RESPONSES,
+)
+def thumbnail(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The photo's thumbnail (made now if missing). 404: no such photo; 422: undecodable source."""
     return _derivative_response(request, runtime, folder, basename, "thumbnail")
 
 
-@router.get("/api/projects/{folder}/preview/{basename}")
-def preview(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
+@router.get(
+    "/api/projects/{folder}/preview/{basename}",
+    response_class=Response,
+    responses=DERIVATIVE_RESPONSES,
+)
+def preview(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The photo's preview (made now if missing). 404: no such photo; 422: undecodable source."""
     return _derivative_response(request, runtime, folder, basename, "preview")
 
 
-@router.get("/api/projects/{folder}/image/{basename}")
-def image(folder: str, basename: str, request: Request, runtime: RuntimeDep) -> Response:
-    """The original JPG (or PNG/WebP) when there is one a browser shows; otherwise the preview."""
-    photo_id = _photo_id(runtime, folder, basename)
+def _viewable_original(runtime: Runtime, photo_id: int, basename: str) -> tuple[str, str] | None:
+    """(project folder, file name) of the original a browser shows, JPG first; None if none.
+    Read again after the lookup: the photo or its project may have gone since (404)."""
     with runtime.db.read() as session:
-        photo = session.get_one(Photo, photo_id)
-        filenames = list(photo.filenames)
+        row = session.execute(
+            select(Photo.filenames, Project.folder)
+            .join(Project, Project.id == Photo.project_id)
+            .where(Photo.id == photo_id, Project.status == ProjectStatus.ACTIVE)
+        ).first()
+    if row is None:
+        raise PhotoNotFoundError(f"no photo {basename!r} any more")
+    filenames, project_folder = row
     viewable = sorted(
         (n for n in filenames if split_name(n)[1].lower() in ORIGINAL_TYPES),
         key=lambda n: file_kind(n) != "jpg",
     )
-    if viewable:
-        source, _records = load_source(runtime, photo_id)
-        path = runtime.paths.child(runtime.paths.project_dir(source.folder), viewable[0])
-        if path.is_file():
-            return _serve(request, path, ORIGINAL_TYPES[split_name(viewable[0])[1].lower()])
+    return (project_folder, viewable[0]) if viewable else None
+
+
+@router.get(
+    "/api/projects/{folder}/image/{basename}", response_class=Response, responses=IMAGE_RESPONSES
+)
+def image(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
+    """The original JPG (or PNG/WebP) when there is one a browser shows; otherwise the preview
+    (also when the original has gone from disk). 404: no such photo; 422: nothing to show."""
+    photo_id = _photo_id(runtime, folder, basename)
+    original = _viewable_original(runtime, photo_id, basename)
+    if original is not None:
+        project_folder, name = original
+        path = runtime.paths.child(runtime.paths.project_dir(project_folder), name)
+        served = _serve_original(request, path, ORIGINAL_TYPES[split_name(name)[1].lower()])
+        if served is not None:
+            return served
     return _derivative_response(request, runtime, folder, basename, "preview")

@@ -9,12 +9,30 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactsheet.errors import ContactSheetError, PayloadTooLarge, RateLimited
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: object | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# Declared once for every route: any 4xx carries the error body (a validation failure is a 400,
+# not FastAPI's default 422). Naming the range also keeps FastAPI from documenting its 422.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": ErrorBody, "description": "Refused: the body says why (`error.code`)."}
+}
 
 
 def error_response(

@@ -11,6 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from contactsheet.api.deps import AdminDep, RuntimeDep
+from contactsheet.api.params import ID_MAX, EventCursor
 from contactsheet.errors import InvalidInput
 from contactsheet.jobs.events import CHANNELS, EventHub, PublishedEvent
 
@@ -58,9 +59,11 @@ def _channels(raw: str | None) -> frozenset[str]:
 def _last_id(header: str | None, query: int | None) -> int | None:
     if header is None:
         return query
-    if not header.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    value = header.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > ID_MAX:
         raise InvalidInput("Last-Event-ID must be an event id")
-    return int(header.strip())
+    return int(value)
 
 
 @router.get(
@@ -73,7 +76,7 @@ async def events(
     runtime: RuntimeDep,
     admin: AdminDep,
     channels: Annotated[str | None, Query(description="comma list: jobs, pending-changes")] = None,
-    last_event_id_query: Annotated[int | None, Query(alias="last_event_id", ge=0)] = None,
+    last_event_id_query: Annotated[EventCursor | None, Query(alias="last_event_id")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
     """Live events. Reconnect with `Last-Event-ID` to receive what was missed (an `reset` event

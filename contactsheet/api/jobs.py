@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import JobId, Text
 from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import JobStatus
 from contactsheet.db.tables import Job
@@ -81,9 +82,9 @@ def _split(values: list[str]) -> list[str]:
 def list_jobs(
     runtime: RuntimeDep,
     status: Annotated[list[str], Query(description="queued, running, …; comma list")] = [],  # noqa: B006
-    type: Annotated[list[str], Query(description="step types; comma list")] = [],  # noqa: B006
+    type: Annotated[list[Text], Query(description="step types; comma list")] = [],  # noqa: B006
     project: Annotated[str | None, Query(description="project folder")] = None,
-    before: Annotated[int | None, Query(ge=1, description="page: jobs older than this id")] = None,
+    before: Annotated[JobId | None, Query(description="page: jobs older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
     """Newest first; page backwards with `before=<next_before>`."""
@@ -107,14 +108,14 @@ def list_jobs(
 
 
 @router.get("/{job_id}")
-def get_job(job_id: int, runtime: RuntimeDep) -> JobOut:
+def get_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """One job with its item counts by status."""
     job, items = runtime.queue.get(job_id)
     return JobOut.of(job, items)
 
 
 @router.post("/{job_id}/cancel")
-def cancel_job(job_id: int, runtime: RuntimeDep) -> JobOut:
+def cancel_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """A queued job ends `canceled` now; a running one stops between items (409 if ended)."""
     runtime.queue.request_cancel(job_id)
     job, items = runtime.queue.get(job_id)
@@ -122,7 +123,7 @@ def cancel_job(job_id: int, runtime: RuntimeDep) -> JobOut:
 
 
 @router.post("/{job_id}/retry", status_code=202)
-def retry_job(job_id: int, runtime: RuntimeDep) -> JobOut:
+def retry_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """Queue a failed or canceled step again; its task goes on from there. Returns the new job."""
     job = runtime.queue.retry(job_id)
     return JobOut.of(job)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import PhotoId, Text
 from contactsheet.catalog.bulk import tags_of
 from contactsheet.catalog.commit import pending_counts
 from contactsheet.catalog.listing import (
@@ -66,7 +67,7 @@ def list_params(
         str | None, Query(description="any_kept, keep_jpg, keep_raw, none, pending_delete")
     ] = None,
     orientation: Annotated[str | None, Query(description="portrait, landscape, square")] = None,
-    tags: Annotated[str | None, Query(description="comma-separated tag names")] = None,
+    tags: Annotated[Text | None, Query(description="comma-separated tag names")] = None,
     tags_mode: Literal["any", "all"] = "any",
     visibility: Visibility | None = None,
     rating_min: Annotated[int | None, Query(ge=0, le=5)] = None,
@@ -247,7 +248,7 @@ def all_photos(
 def locate_page(
     runtime: RuntimeDep,
     params: Params,
-    photo_id: int,
+    photo_id: PhotoId,
     project: str | None = None,
 ) -> dict[str, Any]:
     """The page (of `limit`) that holds `photo_id` under these filters and sort, with cursors, so a

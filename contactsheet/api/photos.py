@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import PhotoId, Rating
 from contactsheet.catalog.bulk import (
     BulkResult,
     Edit,
@@ -37,16 +38,20 @@ MAX_ITEMS = 2000
 
 
 class PhotoRef(BaseModel):
-    photo_id: int
+    photo_id: PhotoId
 
 
 class ProcessRequest(BaseModel):
-    items: list[PhotoRef] = Field(max_length=MAX_ITEMS)
+    items: list[PhotoRef] = Field(min_length=1, max_length=MAX_ITEMS)
     force: bool = False
     dry_run: bool = False
 
 
-@router.post("/process", status_code=202)
+@router.post(
+    "/process",
+    status_code=202,
+    responses={200: {"description": "`dry_run`: what would be made for each photo, and why."}},
+)
 def process(body: ProcessRequest, runtime: RuntimeDep) -> JSONResponse:
     """(Re)generate thumbnails and previews. `force: true` (the user's "Regenerate") remakes them
     even when the cache is valid; otherwise only what is missing or out of date is made. One
@@ -108,7 +113,7 @@ def run_bulk(runtime: Runtime, ids: list[int], edit: Edit, dry_run: bool) -> Bul
 
 
 class BulkItems(BaseModel):
-    items: list[PhotoRef] = Field(max_length=MAX_ITEMS)
+    items: list[PhotoRef] = Field(min_length=1, max_length=MAX_ITEMS)
     dry_run: bool = False
 
     @property
@@ -122,7 +127,7 @@ class KeepItem(PhotoRef):
 
 
 class KeepRequest(BaseModel):
-    items: list[KeepItem] = Field(max_length=MAX_ITEMS)
+    items: list[KeepItem] = Field(min_length=1, max_length=MAX_ITEMS)
     keep_jpg: bool | None = None
     keep_raw: bool | None = None
     dry_run: bool = False
@@ -137,7 +142,7 @@ class VisibilityRequest(BulkItems):
 
 
 class RatingRequest(BulkItems):
-    rating: int = Field(ge=0, le=5)
+    rating: Rating
 
 
 class PickRequest(BulkItems):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import PhotoId
 from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import JobScope
 from contactsheet.db.tables import Photo
@@ -47,7 +48,7 @@ class TaskDefinitionOut(BaseModel):
 
 
 class PhotoRef(BaseModel):
-    photo_id: int
+    photo_id: PhotoId
 
 
 class StartTask(BaseModel):

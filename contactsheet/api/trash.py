@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import TrashEntryId
 from contactsheet.catalog import trash
 from contactsheet.catalog.projects import find_project
 from contactsheet.errors import ContactSheetError
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/trash", tags=["trash"])
 
 
 class RestoreRequest(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=2000)
+    ids: list[TrashEntryId] = Field(min_length=1, max_length=2000)
 
 
 @router.get("")

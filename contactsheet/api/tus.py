@@ -16,6 +16,7 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from tuspyserver import create_tus_router
 
 from contactsheet.catalog.projects import find_project
@@ -42,13 +43,20 @@ def _flag(metadata: dict[str, str], key: str) -> bool:
     return metadata.get(key, "").strip().lower() in {"1", "true", "yes"}
 
 
+# Every answer is headers only, errors included (tus clients read the status).
+OFFSET_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "`Upload-Offset` (and `Upload-Length`) in the headers."},
+    "4XX": {"description": "404 unknown, 410 expired, 412 wrong Tus-Resumable.", "content": {}},
+}
+
+
 def _offset_router(runtime: Runtime) -> APIRouter:
     """HEAD (where to resume from), answered here: tuspyserver's own HEAD answers 400 to any
     upload created without a `filetype` metadata, which tus does not require and our documented
     metadata does not include, so a client could never resume. Read-only: PATCH stays theirs."""
     router = APIRouter(tags=["uploads"])
 
-    @router.head(TUS_PREFIX + "/{uid}", include_in_schema=False)
+    @router.head(TUS_PREFIX + "/{uid}", response_class=Response, responses=OFFSET_RESPONSES)
     def upload_offset(uid: str, tus_resumable: Annotated[str | None, Header()] = None) -> Response:
         if tus_resumable != TUS_VERSION:
             return Response(status_code=412, headers={"Tus-Version": TUS_VERSION})
@@ -151,18 +159,19 @@ def tus_router(runtime: Runtime) -> APIRouter:
         return finish
 
     router = _offset_router(runtime)  # first, so its HEAD is matched before tuspyserver's
-    router.include_router(
-        create_tus_router(
-            prefix=TUS_PREFIX,
-            files_dir=str(tus_dir(runtime)),
-            max_size=limit,
-            days_to_keep=1,
-            pre_create_dep=pre_create_dep,
-            upload_complete_dep=upload_complete_dep,
-            tags=["uploads"],
-        ),
-        dependencies=[Depends(_write_guard(runtime))],
+    tus = create_tus_router(
+        prefix=TUS_PREFIX,
+        files_dir=str(tus_dir(runtime)),
+        max_size=limit,
+        days_to_keep=1,
+        pre_create_dep=pre_create_dep,
+        upload_complete_dep=upload_complete_dep,
+        tags=["uploads"],
     )
+    for route in tus.routes:
+        if isinstance(route, APIRoute) and route.methods == {"HEAD"}:
+            route.include_in_schema = False  # never reached: the document shows the one above
+    router.include_router(tus, dependencies=[Depends(_write_guard(runtime))])
     return router
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from email.message import Message
 from pathlib import Path
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from contactsheet.errors import InvalidInput
@@ -27,6 +28,11 @@ def _disposition(raw: bytes) -> tuple[str | None, str | None]:
     message = Message()
     message["content-disposition"] = raw.decode("utf-8", errors="replace")
     return message.get_param("name", header="content-disposition"), message.get_filename()
+
+
+def _malformed(exc: MultipartParseError) -> InvalidInput:
+    # The parser's message names the byte it stopped at: enough for a client author to debug.
+    return InvalidInput(f"malformed multipart body: {exc}")
 
 
 class MultipartReceiver:
@@ -55,10 +61,16 @@ class MultipartReceiver:
         )
 
     def feed(self, chunk: bytes) -> None:
-        self._parser.write(chunk)
+        try:
+            self._parser.write(chunk)
+        except MultipartParseError as exc:
+            raise _malformed(exc) from exc
 
     def finish(self) -> None:
-        self._parser.finalize()
+        try:
+            self._parser.finalize()
+        except MultipartParseError as exc:
+            raise _malformed(exc) from exc
         if self._stager is not None:
             raise InvalidInput("the request ended in the middle of a file")
 

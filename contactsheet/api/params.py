@@ -1,0 +1,25 @@
+"""What the API accepts that the database could not hold, refused once. Every id a route or a
+request body takes is one of these types, and so is every name or filter that goes into a query
+unchecked, so the OpenAPI schema says what the database can take and anything else is a 400 at
+validation instead of a database error deep in a query."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+# Ids are `Integer` columns: 32 bits on PostgreSQL (64 on SQLite). The narrower one bounds them,
+# so an id that one engine could not store is refused the same way on both.
+ID_MAX = 2**31 - 1
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+PhotoId = Id
+JobId = Id
+TrashEntryId = Id
+# Event ids start at 0 ("nothing seen yet").
+EventCursor = Annotated[int, Field(ge=0, le=ID_MAX)]
+Rating = Annotated[int, Field(ge=0, le=5)]
+
+# PostgreSQL text can neither hold nor be compared with a NUL, and no name contains one.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
