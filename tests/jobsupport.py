@@ -60,6 +60,11 @@ TASKS = {
         "scope": "global",
         "steps": [{"type": "t_items", "priority": 50}],
     },
+    "t_resumable": {
+        "label": "items that a resumed run skips",
+        "scope": "global",
+        "steps": [{"type": "t_resumable", "priority": 50}],
+    },
 }
 
 
@@ -104,8 +109,30 @@ def _items(context: JobContext) -> dict[str, Any]:
     return {"items": count}
 
 
+def _resumable(context: JobContext) -> dict[str, Any]:
+    """Items `item-0` … that append their name to payload["file"] when processed, skipping those an
+    earlier run of the job finished (it was handed back on a shutdown)."""
+    count = int(context.payload.get("count", 5))
+    ids = context.add_items([(None, f"item-{i}") for i in range(count)])
+    processed = 0
+    for index, item_id in enumerate(ids):
+        if item_id in context.finished_before:
+            continue
+        context.check_canceled()
+        time.sleep(float(context.payload.get("delay", 0)))
+        fd = os.open(context.payload["file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"item-{index}\n".encode())
+        finally:
+            os.close(fd)
+        context.item_done(item_id)
+        processed += 1
+    return {"processed": processed}
+
+
 def register(registry: Registry) -> None:
     registry.register("t_record", _record)
     registry.register("t_sleep", _sleep)
     registry.register("t_fail", _fail)
     registry.register("t_items", _items)
+    registry.register("t_resumable", _resumable)

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import JobStatus, TaskStatus
-from contactsheet.db.tables import Job, Task
+from contactsheet.db.tables import Event, Job, JobItem, Task
 from contactsheet.handlers import default_registry
+from contactsheet.jobs.context import JobContext, JobLost
 from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.runtime import Runtime, open_runtime
 from tests.pipelinesupport import job, pipeline_settings, start, wait_for
@@ -276,3 +277,125 @@ def test_priority_lane_starts_urgent_work_while_the_general_slot_is_busy(
     finally:
         runner.stop(timeout=10)
         runtime.close()
+
+
+def _make_stale(runtime: Runtime, job_id: int) -> None:
+    with runtime.db.write() as session:
+        session.execute(
+            update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)).where(Job.id == job_id)
+        )
+
+
+def test_a_stale_requeue_waits_out_the_configured_backoff(runtime: Runtime) -> None:
+    runtime.queue.config.backoff_base_seconds = 40
+    runtime.queue.config.backoff_max_seconds = 60
+    queued = start(runtime, "t_sleep", seconds=0)
+    waits = []
+    for attempt in (1, 2):
+        held = runtime.queue.claim("dead")
+        assert held is not None and held.attempt == attempt
+        _make_stale(runtime, queued.id)
+        before = utcnow()
+        assert runtime.queue.requeue_stale() == [queued.id]
+        after = utcnow()
+        requeued = job(runtime, queued.id)
+        assert requeued.status == JobStatus.QUEUED and requeued.attempts == attempt
+        waits.append((requeued.run_after - before, requeued.run_after - after))
+        assert runtime.queue.claim("other") is None, "claimable before its backoff ended"
+        with runtime.db.write() as session:  # skip the wait, as if it had passed
+            session.execute(update(Job).values(run_after=utcnow()).where(Job.id == queued.id))
+    # base * 2^(attempt - 1): 40 s after the first missed lease, then 80 s capped at 60 s.
+    for (longest, shortest), expected in zip(waits, (40, 60), strict=True):
+        assert shortest <= timedelta(seconds=expected) <= longest, (expected, waits)
+
+
+def test_a_job_handed_back_on_shutdown_resumes_without_redoing_its_items(
+    runtime: Runtime, runner: Runner, tmp_path: Path
+) -> None:
+    record = tmp_path / "processed.txt"
+    queued = start(runtime, "t_resumable", count=40, delay=0.05, file=str(record))
+    background = Runner(runtime, runtime.queue, default_registry(runtime.settings.pipeline))
+    background.start()
+    try:
+        wait_for(lambda: len(_lines(record)) >= 5, timeout=20)
+    finally:
+        background.stop(timeout=10)
+    released, counts = runtime.queue.get(queued.id)
+    assert released.status == JobStatus.QUEUED and released.attempts == 0
+    first_run = counts["done"]
+    assert 5 <= first_run < 40, counts
+    assert (released.progress_done, released.progress_total) == (first_run, 40)
+    with runtime.db.read() as session:
+        finished_before = dict(
+            session.execute(
+                select(JobItem.id, JobItem.updated_at).where(
+                    JobItem.job_id == queued.id, JobItem.status == "done"
+                )
+            ).all()
+        )
+
+    run_until_idle(runner)
+
+    done, counts = runtime.queue.get(queued.id)
+    assert done.status == JobStatus.COMPLETED and done.attempts == 1
+    assert counts == {"pending": 0, "done": 40, "skipped": 0, "failed": 0}
+    assert (done.progress_done, done.progress_total) == (40, 40)
+    assert done.result == {"processed": 40 - first_run}
+    names = [line[0] for line in _lines(record)]
+    assert sorted(names) == sorted(f"item-{i}" for i in range(40)), "an item ran twice or never"
+    with runtime.db.read() as session:
+        for item_id, updated_at in finished_before.items():
+            assert session.get_one(JobItem, item_id).updated_at == updated_at
+
+
+def test_a_retry_after_a_failure_records_its_items_afresh(
+    runtime: Runtime, runner: Runner, tmp_path: Path
+) -> None:
+    queued = start(runtime, "t_resumable", count=3, file=str(tmp_path / "x"))
+    held = runtime.queue.claim("dead")
+    assert held is not None
+    context = JobContext(held, runtime, runtime.queue)
+    first = context.add_items([(None, "item-0"), (None, "item-1"), (None, "item-2")])
+    context.item_done(first[0])
+    _make_stale(runtime, queued.id)
+    runtime.queue.requeue_stale()
+    with runtime.db.write() as session:
+        session.execute(update(Job).values(run_after=utcnow()).where(Job.id == queued.id))
+    run_until_idle(runner)
+    done, counts = runtime.queue.get(queued.id)
+    assert done.status == JobStatus.COMPLETED and done.result == {"processed": 3}
+    assert counts["done"] == 3 and (done.progress_done, done.progress_total) == (3, 3)
+
+
+def test_a_handler_that_lost_its_lease_stops_at_its_next_item(runtime: Runtime) -> None:
+    queued = start(runtime, "t_items", count=3)
+    held = runtime.queue.claim("paused")
+    assert held is not None
+    context = JobContext(held, runtime, runtime.queue)
+    ids = context.add_items([(None, "a"), (None, "b"), (None, "c")])
+    context.item_done(ids[0])
+    _make_stale(runtime, queued.id)  # the worker was paused longer than the lease lasts
+    assert runtime.queue.requeue_stale() == [queued.id]
+    with runtime.db.read() as session:
+        before = session.get_one(Job, queued.id)
+        events = session.scalar(select(func.count()).select_from(Event))
+        items = session.execute(select(JobItem.id, JobItem.status, JobItem.updated_at)).all()
+    with pytest.raises(JobLost):
+        context.item_done(ids[1])
+    assert context.lost.is_set()
+    with pytest.raises(JobLost):
+        context.check_canceled()
+    with pytest.raises(JobLost):
+        context.add_items([(None, "d")])
+    with runtime.db.read() as session:
+        after = session.get_one(Job, queued.id)
+        assert session.scalar(select(func.count()).select_from(Event)) == events
+        assert (
+            session.execute(select(JobItem.id, JobItem.status, JobItem.updated_at)).all() == items
+        )
+    assert (after.status, after.attempts, after.progress_done, after.progress_total) == (
+        before.status,
+        before.attempts,
+        before.progress_done,
+        before.progress_total,
+    )

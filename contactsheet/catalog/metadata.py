@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from contactsheet.clock import utcnow
+from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, Project
 from contactsheet.imaging.engine import pick_source
@@ -51,8 +52,12 @@ def _photo_batches(context: JobContext, size: int) -> Iterator[list[tuple[int, s
         .order_by(Photo.id)
     )
     if "photo_ids" in context.payload:
-        query = query.where(Photo.id.in_([int(i) for i in context.payload["photo_ids"]]))
-    elif context.job.project_id is not None:
+        for chunk in chunked(sorted({int(i) for i in context.payload["photo_ids"]}), size):
+            with context.runtime.db.read() as session:
+                rows = session.execute(query.where(Photo.id.in_(chunk))).all()
+            yield _with_source(rows)
+        return
+    if context.job.project_id is not None:
         query = query.where(Photo.project_id == context.job.project_id)
     last = 0
     while True:
@@ -61,9 +66,11 @@ def _photo_batches(context: JobContext, size: int) -> Iterator[list[tuple[int, s
         if not rows:
             return
         last = rows[-1][0]
-        yield [
-            (pid, folder, source) for pid, folder, names in rows if (source := pick_source(names))
-        ]
+        yield _with_source(rows)
+
+
+def _with_source(rows: Sequence[Row[tuple[int, str, list[str]]]]) -> list[tuple[int, str, str]]:
+    return [(pid, folder, source) for pid, folder, names in rows if (source := pick_source(names))]
 
 
 def regenerate_metadata(context: JobContext) -> dict[str, Any]:

@@ -10,6 +10,7 @@ PostgreSQL uses one pooled engine for both; its MVCC needs no such care.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from contactsheet.db.chunks import SQLITE_MAX_PARAMETERS
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _AFTER_COMMIT = "contactsheet_after_commit"
@@ -63,6 +66,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+        # Builds differ (Debian allows 250,000 values per statement): the stock limit everywhere,
+        # so a statement that only some builds would take fails here too.
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, SQLITE_MAX_PARAMETERS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -3,42 +3,76 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.orm import Session
 
+from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.generate import PhotoNotFound, PhotoOutcome, generate_photo
 from contactsheet.derivatives.params import derivative_path, params_key, specs
 from contactsheet.imaging.engine import configure, pick_source
-from contactsheet.jobs.context import JobCanceled, JobContext
+from contactsheet.jobs.context import JobCanceled, JobContext, WorkerStopping
 from contactsheet.runtime import Runtime
 
 CHUNK = 1000
+# How soon a batch notices a lost lease while its photos are still rendering.
+LEASE_CHECK_SECONDS = 0.1
 
 
 def pool_size(runtime: Runtime) -> int:
     return runtime.settings.processing.image_workers or os.cpu_count() or 1
 
 
-def _photo_ids(context: JobContext) -> list[int]:
-    payload = context.payload
-    query = (
+def _active_photos() -> Select[tuple[int]]:
+    return (
         select(Photo.id)
         .join(Project, Project.id == Photo.project_id)
         .where(Project.status == ProjectStatus.ACTIVE)
     )
-    if "dest_project_id" in payload:  # after a move: the destination's photos, merged ones too
-        query = query.where(Photo.project_id == int(payload["dest_project_id"]))
-    elif "photo_ids" in payload:
-        query = query.where(Photo.id.in_([int(i) for i in payload["photo_ids"]]))
-    elif context.job.project_id is not None:
-        query = query.where(Photo.project_id == context.job.project_id)
+
+
+def _photo_ids(context: JobContext) -> list[int]:
+    """The payload's photos (after a move: those now at the destination, with the photos there
+    that a moved file joined), else the job's project's."""
+    payload = context.payload
+    dest = int(payload["dest_project_id"]) if "dest_project_id" in payload else None
     with context.runtime.db.read() as session:
-        return list(session.scalars(query.order_by(Photo.id)))
+        if "photo_ids" not in payload:
+            project_id = dest if dest is not None else context.job.project_id
+            query = _active_photos()
+            if project_id is not None:
+                query = query.where(Photo.project_id == project_id)
+            return list(session.scalars(query.order_by(Photo.id)))
+        found: set[int] = set()
+        for chunk in chunked(sorted({int(i) for i in payload["photo_ids"]})):
+            query = _active_photos().where(Photo.id.in_(chunk))
+            if dest is not None:
+                query = query.where(Photo.project_id == dest)
+            found.update(session.scalars(query))
+        if dest is not None:
+            found |= _source_changed(session, dest)
+    return sorted(found)
+
+
+def _source_changed(session: Session, project_id: int) -> set[int]:
+    """Photos of the project whose derivatives were made from another file than the one they
+    would be made from now: a JPG that joined a RAW-only photo. Records only, no file is read."""
+    rows = session.execute(
+        select(Photo.id, Photo.filenames, Derivative.source_name)
+        .join(Derivative, Derivative.photo_id == Photo.id)
+        .where(Photo.project_id == project_id)
+    )
+    return {
+        photo_id
+        for photo_id, filenames, made_from in rows
+        if made_from is not None and made_from != pick_source(filenames)
+    }
 
 
 def item_event(outcome: PhotoOutcome) -> dict[str, Any]:
@@ -54,26 +88,49 @@ def generate_derivatives(context: JobContext) -> dict[str, Any]:
     """Photos of the payload (or the project) brought up to date, several at once.
 
     Each photo is isolated: a bad image or a bug in one ends that item `failed` and the rest go on.
+    A run resumed after a shutdown skips the photos the earlier run finished.
     """
     runtime = context.runtime
     force = bool(context.payload.get("force", False))
     photo_ids = _photo_ids(context)
-    items = dict(zip(photo_ids, context.add_items([(pid, None) for pid in photo_ids]), strict=True))
+    item_ids = context.add_items([(pid, None) for pid in photo_ids])
+    todo = deque(
+        (photo_id, item_id)
+        for photo_id, item_id in zip(photo_ids, item_ids, strict=True)
+        if item_id not in context.finished_before
+    )
     configure(runtime.settings.processing.vips_concurrency)
     counts = {"generated": 0, "cache_hits": 0, "failed": 0, "gone": 0}
-    with ThreadPoolExecutor(pool_size(runtime), thread_name_prefix="derivatives") as pool:
-        futures: dict[Future[PhotoOutcome], int] = {
-            pool.submit(generate_photo, runtime, pid, force=force): pid for pid in photo_ids
-        }
-        try:
-            for future in as_completed(futures):
-                photo_id = futures[future]
-                _finish_item(context, future, photo_id, items[photo_id], counts)
-                context.check_canceled()
-        except JobCanceled:
-            for pending in futures:
-                pending.cancel()
-            raise
+    size = pool_size(runtime)
+    pool = ThreadPoolExecutor(size, thread_name_prefix="derivatives")
+    running: dict[Future[PhotoOutcome], tuple[int, int]] = {}
+    halted: JobCanceled | WorkerStopping | None = None
+    try:
+        while True:
+            # Photos are handed to the pool one by one as others finish, so a stop or a cancel
+            # starts no new photo: only those in flight finish, and their items are recorded.
+            while halted is None and todo and len(running) < size:
+                photo_id, item_id = todo.popleft()
+                future = pool.submit(generate_photo, runtime, photo_id, force=force)
+                running[future] = (photo_id, item_id)
+            if not running:
+                break
+            done, _ = wait(running, timeout=LEASE_CHECK_SECONDS, return_when=FIRST_COMPLETED)
+            context.check_lost()
+            for future in done:
+                photo_id, item_id = running.pop(future)
+                _finish_item(context, future, photo_id, item_id, counts)
+            if halted is None:
+                try:
+                    context.check_canceled()
+                except (JobCanceled, WorkerStopping) as exc:
+                    halted = exc
+        if halted is not None:
+            raise halted
+    finally:
+        # Never wait here: after a lost lease the handler returns at once, and a photo still in
+        # flight finishes on its own without anything more being written for the job.
+        pool.shutdown(wait=False, cancel_futures=True)
     return counts
 
 
@@ -94,17 +151,16 @@ def _finish_item(
         counts["failed"] += 1
         context.item_done(item_id, ItemStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return
-    failed = DerivativeStatus.FAILED in outcome.statuses.values()
-    if failed:
+    event = item_event(outcome)
+    if DerivativeStatus.FAILED in outcome.statuses.values():
         counts["failed"] += 1
-        context.item_done(item_id, ItemStatus.FAILED, outcome.error)
+        context.item_done(item_id, ItemStatus.FAILED, outcome.error, event=event)
     elif outcome.generated:
         counts["generated"] += 1
-        context.item_done(item_id, ItemStatus.DONE)
+        context.item_done(item_id, ItemStatus.DONE, event=event)
     else:
         counts["cache_hits"] += 1
-        context.item_done(item_id, ItemStatus.SKIPPED, "cache hit")
-    context.publish("item", item_event(outcome))
+        context.item_done(item_id, ItemStatus.SKIPPED, "cache hit", event=event)
 
 
 # --- cache_validation ---

@@ -9,13 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactsheet.catalog.photos import same_type_files, split_name
+from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, Project
 from contactsheet.errors import ContactSheetError
 from contactsheet.ingest.staging import check_name
 from contactsheet.library.names import name_key
-
-CHUNK = 500
 
 
 @dataclass
@@ -30,8 +29,7 @@ class ConflictReport:
 def _photos_by_key(session: Session, project: Project, keys: list[str]) -> tuple[dict, dict]:
     here: dict[str, Photo] = {}
     elsewhere: dict[str, tuple[Photo, str]] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
+    for chunk in chunked(keys):
         rows = session.execute(
             select(Photo, Project.folder)
             .join(Project, Project.id == Photo.project_id)

@@ -223,11 +223,6 @@ class JobQueue:
             if job_id is None:
                 return None
             job = session.get_one(Job, job_id)
-            if job.attempts > 1:
-                # A retry runs the step again from the start and records its items afresh: the
-                # earlier attempt's would stay `pending` forever and count twice in progress.
-                session.execute(delete(JobItem).where(JobItem.job_id == job.id))
-                job.progress_done = job.progress_total = 0
             add_event(session, "jobs", "job_started", job_summary(job))
             return ClaimedJob(
                 id=job.id,
@@ -302,14 +297,25 @@ class JobQueue:
 
     # -- progress -------------------------------------------------------------------------------
 
+    def items_of(self, held: ClaimedJob) -> list[tuple[int, int | None, str | None, ItemStatus]]:
+        """The items already recorded for the job (id, photo id, name, status), oldest first: a
+        job handed back on a shutdown keeps them, and its next run resumes from them."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(JobItem.id, JobItem.photo_id, JobItem.name, JobItem.status)
+                .where(JobItem.job_id == held.id)
+                .order_by(JobItem.id)
+            ).all()
+        return [(item_id, photo_id, name, status) for item_id, photo_id, name, status in rows]
+
     def add_items(
         self, held: ClaimedJob, items: Sequence[tuple[int | None, str | None]]
-    ) -> list[int]:
-        """Record the job's items (photo id, name) as pending; returns their ids in order."""
+    ) -> list[int] | None:
+        """Record items (photo id, name) as pending; their ids in order, None if the job is lost."""
         with self.db.write() as session:
             job = self._held(session, held)
             if job is None:
-                return []
+                return None
             rows = [JobItem(job_id=job.id, photo_id=p, name=n) for p, n in items]
             session.add_all(rows)
             job.progress_total += len(rows)
@@ -324,30 +330,37 @@ class JobQueue:
         error: str | None = None,
         *,
         announce: bool,
-    ) -> tuple[int, int]:
-        """Mark one item; returns (done, total). Publishes job_update when `announce` or last."""
+        event: dict[str, Any] | None = None,
+    ) -> tuple[int, int] | None:
+        """Mark one item; returns (done, total), or None if the job is no longer `held`'s.
+        Publishes job_update when `announce` or last, and `event` as the item's own `item` event
+        in the same transaction. An item counts once however often it is marked."""
         with self.db.write() as session:
             job = self._held(session, held)
             if job is None:
-                return 0, 0
-            session.execute(
-                update(JobItem)
-                .where(JobItem.id == item_id, JobItem.job_id == job.id)
-                .values(status=status, error=error, updated_at=utcnow())
-            )
-            job.progress_done += 1
+                return None
+            item = session.get(JobItem, item_id)
+            if item is None or item.job_id != job.id:
+                return job.progress_done, job.progress_total
+            if item.status == ItemStatus.PENDING:
+                job.progress_done += 1
+            item.status, item.error, item.updated_at = status, error, utcnow()
             if announce or job.progress_done >= job.progress_total:
                 add_event(session, "jobs", "job_update", job_summary(job))
+            if event is not None:
+                add_event(session, "jobs", "item", {"job_id": job.id, **event})
             return job.progress_done, job.progress_total
 
-    def set_progress(self, held: ClaimedJob, done: int, total: int, *, announce: bool) -> None:
+    def set_progress(self, held: ClaimedJob, done: int, total: int, *, announce: bool) -> bool:
+        """Report progress of a job without items; False if the job is no longer `held`'s."""
         with self.db.write() as session:
             job = self._held(session, held)
             if job is None:
-                return
+                return False
             job.progress_done, job.progress_total = done, total
             if announce:
                 add_event(session, "jobs", "job_update", job_summary(job))
+            return True
 
     # -- ending ---------------------------------------------------------------------------------
 
@@ -389,7 +402,8 @@ class JobQueue:
             return Outcome(JobStatus.CANCELED)
 
     def release(self, held: ClaimedJob) -> Outcome:
-        """Give a job back on shutdown, without counting the attempt it did not finish."""
+        """Give a job back on shutdown, without counting the attempt it did not finish. Its items
+        and progress stay: the next run skips the items this one finished."""
         with self.db.write() as session:
             job = self._held(session, held)
             if job is None:
@@ -414,6 +428,10 @@ class JobQueue:
             return JobStatus.FAILED
         job.status = JobStatus.QUEUED
         job.run_after = utcnow() + self.backoff(job.attempts)
+        # A retry runs the step again from the start and records its items afresh: the failed
+        # attempt's would stay `pending` forever and count twice in progress.
+        session.execute(delete(JobItem).where(JobItem.job_id == job.id))
+        job.progress_done = job.progress_total = 0
         add_event(session, "jobs", "job_retrying", job_summary(job))
         return JobStatus.QUEUED
 

@@ -50,8 +50,10 @@ class Runner:
         self.name = name or worker_name()
         self.config = runtime.settings.pipeline
         self._stopping = threading.Event()
+        self._slots_ended = threading.Event()
         self._wakeup = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._beat: threading.Thread | None = None
         self._held: dict[int, tuple[ClaimedJob, JobContext]] = {}
         self._held_lock = threading.Lock()
         queue.on_enqueue(self.wake)
@@ -73,9 +75,10 @@ class Runner:
             )
             thread.start()
             self._threads.append(thread)
-        beat = threading.Thread(target=self._heartbeat_loop, name="job-heartbeat", daemon=True)
-        beat.start()
-        self._threads.append(beat)
+        self._beat = threading.Thread(
+            target=self._heartbeat_loop, name="job-heartbeat", daemon=True
+        )
+        self._beat.start()
         log_event(log, "runner_started", worker=self.name, slots=len(lanes))
 
     def wake(self) -> None:
@@ -84,7 +87,11 @@ class Runner:
             self._wakeup.notify_all()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop claiming; running handlers stop at their next check and their jobs are released."""
+        """Stop claiming; running handlers stop at their next check and their jobs are released.
+
+        The heartbeat goes on until the handlers have returned: a handler finishing the photo it
+        was on must not lose its lease meanwhile.
+        """
         self._stopping.set()
         with self._held_lock:
             for _job, context in self._held.values():
@@ -93,6 +100,9 @@ class Runner:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self._slots_ended.set()
+        if self._beat is not None:
+            self._beat.join(max(0.0, deadline - time.monotonic()))
         log_event(log, "runner_stopped", worker=self.name)
 
     # -- slots ----------------------------------------------------------------------------------
@@ -164,7 +174,7 @@ class Runner:
 
     def _heartbeat_loop(self) -> None:
         interval = self.config.heartbeat_ms / 1000
-        while not self._stopping.wait(interval):
+        while not self._slots_ended.wait(interval):
             try:
                 self.beat()
             except Exception as exc:
