@@ -9,6 +9,7 @@ from contactsheet.auth.ratelimit import FailureLimiter
 from contactsheet.config import Settings
 from contactsheet.db import Database
 from contactsheet.db.migrate import upgrade
+from contactsheet.imaging.engine import configure as configure_imaging
 from contactsheet.jobs.queue import JobQueue
 from contactsheet.jobs.tasks import catalogue_with_extensions
 from contactsheet.library.paths import LibraryPaths
@@ -39,7 +40,11 @@ class Runtime:
 
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Create the data folder, open the database (migrated to the newest schema) and the key."""
+    """Create the data folder, open the database (migrated to the newest schema) and the key, and
+    cap libvips' threads."""
+    # libvips' thread count belongs to the process: set once here, where serve, worker and every
+    # command start, it holds for each render, a thumbnail the API remakes on request included.
+    configure_imaging(settings.processing.vips_concurrency)
     paths = LibraryPaths(settings.data, settings.tenant)
     paths.projects_root.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)

@@ -59,6 +59,26 @@ def truncated_jpeg_bytes(width: int = 1200, height: int = 800) -> bytes:
 
 
 @functools.cache
+def unreadable_jpeg_bytes(width: int = 1200, height: int = 800) -> bytes:
+    return _made(lambda p: imagefactory.unreadable_jpeg(p, width, height), ".jpg")
+
+
+@functools.cache
+def stray_bytes_jpeg_bytes(width: int = 1200, height: int = 800) -> bytes:
+    return _made(lambda p: imagefactory.jpeg_with_stray_bytes(p, width, height), ".jpg")
+
+
+@functools.cache
+def ojpeg_tiff_bytes(width: int, height: int) -> bytes:
+    return _made(lambda p: imagefactory.ojpeg_tiff(p, width, height), ".tif")
+
+
+@functools.cache
+def huge_png_bytes(width: int, height: int) -> bytes:
+    return _made(lambda p: imagefactory.huge_png(p, width, height), ".png")
+
+
+@functools.cache
 def png_bytes(width: int, height: int) -> bytes:
     return _made(lambda p: imagefactory.png(p, width, height), ".png")
 
@@ -184,6 +204,7 @@ class Record:
     params_key: str | None
     params: dict[str, Any]
     generated_at: datetime | None
+    warning: str | None = None
 
 
 def photo_ids(runtime: Runtime, folder: str) -> dict[str, int]:
@@ -217,6 +238,7 @@ def records(runtime: Runtime, folder: str) -> dict[str, dict[str, Record]]:
                 d.params_key,
                 dict(d.params),
                 d.generated_at,
+                d.warning,
             )
     return found
 

@@ -200,6 +200,62 @@ def truncated_jpeg(path: Path, width: int = 1200, height: int = 800) -> Path:
     return path
 
 
+def unreadable_jpeg(path: Path, width: int = 1200, height: int = 800) -> Path:
+    """A JPEG cut before its frame header: its EXIF is whole but it has no image at all, so no
+    decoder can show anything."""
+    jpeg(path, width, height)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index(b"\xff\xc0")])
+    return path
+
+
+def jpeg_with_stray_bytes(path: Path, width: int = 1200, height: int = 800) -> Path:
+    """A JPEG with two stray bytes before its quantisation tables, as some camera firmware writes:
+    libjpeg decodes it whole but warns ("Corrupt JPEG data: 2 extraneous bytes")."""
+    jpeg(path, width, height)
+    data = path.read_bytes()
+    tables = data.index(b"\xff\xdb")
+    path.write_bytes(data[:tables] + b"\x00\x00" + data[tables:])
+    return path
+
+
+def ojpeg_tiff(path: Path, width: int, height: int) -> Path:
+    """A TIFF with old-style JPEG compression (compression 6, from before TIFF 6.0 fixed JPEG in
+    TIFF): the JPEG stream is stored whole and the tags point at it. Old scanners and cameras wrote
+    these; libtiff reads them only when built with OJPEG support."""
+    buffer = io.BytesIO()
+    stored(width, height).save(buffer, "JPEG", quality=90, subsampling=2)  # 4:2:0, as tagged
+    stream = buffer.getvalue()
+    start = 8
+    ifd = start + len(stream) + len(stream) % 2
+    short, long = 3, 4
+    tags: list[tuple[int, int, int, bytes]] = [
+        (256, long, 1, struct.pack("<I", width)),
+        (257, long, 1, struct.pack("<I", height)),
+        (258, short, 3, b""),  # BitsPerSample 8,8,8: stored after the directory
+        (259, short, 1, struct.pack("<HH", 6, 0)),  # old-style JPEG
+        (262, short, 1, struct.pack("<HH", 6, 0)),  # YCbCr
+        (273, long, 1, struct.pack("<I", start)),
+        (277, short, 1, struct.pack("<HH", 3, 0)),
+        (278, long, 1, struct.pack("<I", height)),
+        (279, long, 1, struct.pack("<I", len(stream))),
+        (284, short, 1, struct.pack("<HH", 1, 0)),
+        (513, long, 1, struct.pack("<I", start)),  # JPEGInterchangeFormat
+        (514, long, 1, struct.pack("<I", len(stream))),  # JPEGInterchangeFormatLength
+        (530, short, 2, struct.pack("<HH", 2, 2)),  # YCbCrSubSampling
+    ]
+    bits_at = ifd + 2 + 12 * len(tags) + 4
+    directory = struct.pack("<H", len(tags))
+    for tag, kind, count, value in tags:
+        directory += struct.pack("<HHI", tag, kind, count) + (value or struct.pack("<I", bits_at))
+    padding = b"\x00" * (ifd - start - len(stream))
+    header = b"II*\x00" + struct.pack("<I", ifd)
+    path.write_bytes(
+        header + stream + padding + directory + struct.pack("<I", 0) + struct.pack("<HHH", 8, 8, 8)
+    )
+    return path
+
+
 def not_an_image(path: Path) -> Path:
     """A PDF wearing an image's name."""
     path.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n")

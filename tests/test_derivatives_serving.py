@@ -1,6 +1,7 @@
-"""Serving thumbnails and previews (SPEC §2 point 4, §8 assets, §13 Cache-Control): an undecodable
-upload ends `failed` and answers a clear 422; good photos answer 200 with ETag, 304 and a private
-Cache-Control; a thumbnail deleted by hand is made again on the spot, once, however many ask."""
+"""Serving thumbnails and previews (SPEC §2 point 4, §8 assets, §13 Cache-Control): an upload
+nothing can decode ends `failed` and answers a clear 422; good photos answer 200 with ETag, 304 and
+a private Cache-Control; a thumbnail deleted by hand is made again on the spot, once, however many
+ask."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from tests.derivsupport import (
     records,
     run_jobs,
     thumbnail,
-    truncated_jpeg_bytes,
+    unreadable_jpeg_bytes,
     upload,
 )
 
@@ -37,11 +38,11 @@ GOOD = distinct_jpegs(3, 640, 480)
 GOOD_NAMES = [name.rsplit(".", 1)[0] for name, _ in GOOD]
 
 
-def test_truncated_jpeg_fails_readably_and_good_neighbours_are_served(
+def test_unreadable_jpeg_fails_readably_and_good_neighbours_are_served(
     admin: TestClient, runtime: Runtime
 ) -> None:
     folder = create_project(admin, "Shoot")
-    body = upload(admin, folder, [*GOOD, ("BROKEN.JPG", truncated_jpeg_bytes())])
+    body = upload(admin, folder, [*GOOD, ("BROKEN.JPG", unreadable_jpeg_bytes())])
     assert {f["status"] for f in body["files"]} == {"stored"}, "a damaged file is still kept"
     assert (runtime.paths.project_dir(folder) / "BROKEN.JPG").is_file()
     run_jobs(runtime)

@@ -29,7 +29,7 @@ from tests.derivsupport import (
     statuses,
     tasks,
     thumbnail,
-    truncated_jpeg_bytes,
+    unreadable_jpeg_bytes,
     upload,
 )
 
@@ -190,7 +190,7 @@ def test_failed_photo_is_requeued_only_when_its_source_changes(
     admin: TestClient, runtime: Runtime
 ) -> None:
     folder = create_project(admin, "Damaged")
-    upload(admin, folder, [FILES[0], ("BROKEN.JPG", truncated_jpeg_bytes(640, 480))])
+    upload(admin, folder, [FILES[0], ("BROKEN.JPG", unreadable_jpeg_bytes(640, 480))])
     run_jobs(runtime)
     assert statuses(runtime, folder)["BROKEN"] == {"thumbnail": "failed", "preview": "failed"}
     broken_id = photo_ids(runtime, folder)["BROKEN"]
@@ -202,9 +202,10 @@ def test_failed_photo_is_requeued_only_when_its_source_changes(
         assert tasks(runtime, "generate_derivatives") == []
         assert statuses(runtime, folder)["BROKEN"]["thumbnail"] == "failed"
 
-    # Replaced by another damaged file: tried once more, fails, and is then left alone again.
+    # Replaced by another damaged file (cut shorter, so its size differs): tried once more, fails,
+    # and is then left alone again.
     source = runtime.paths.project_dir(folder) / "BROKEN.JPG"
-    source.write_bytes(truncated_jpeg_bytes(800, 600))
+    source.write_bytes(unreadable_jpeg_bytes(800, 600)[:-16])
     job = _validate(admin, runtime)
     assert job.result is not None and job.result["needing"] == 1
     run_jobs(runtime)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import pyvips
 
-from contactsheet.imaging import engine
+from contactsheet.imaging import engine, isolated
 from contactsheet.imaging.containers import jpeg_exif_and_size
 from contactsheet.imaging.engine import (
     ENGINE_VERSION,
@@ -23,6 +24,7 @@ from contactsheet.imaging.engine import (
     thumbhash_of,
 )
 from tests import imagefactory as make
+from tests.threadprobe import measured
 
 PREVIEW = DerivativeSpec("preview", 600, "webp", 80, 0)
 THUMB = DerivativeSpec("thumbnail", 200, "webp", 80, 0)
@@ -88,18 +90,78 @@ def test_results_follow_the_order_asked_and_decode_back(tmp_path: Path) -> None:
     assert (decoded(preview).width, decoded(thumb).width) == (600, 300)
 
 
-def test_the_source_is_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = make.jpeg(tmp_path / "a.jpg", 1200, 800)
-    loads: list[str] = []
-    original = pyvips.Image.thumbnail
+def _decodes_of(monkeypatch: pytest.MonkeyPatch, source: Path) -> list[str]:
+    """Every read of `source` this process asks for, from the two places all decoding passes: each
+    libvips operation (pyvips runs every one through `Operation.call`) that loads the file by path
+    or an image from memory, and each request to the out-of-process decoders."""
+    reads: list[str] = []
+    call = pyvips.Operation.call
+    request = isolated.IsolatedDecoder.request
 
-    def counting(*args: object, **kwargs: object) -> pyvips.Image:
-        loads.append(str(args[0]))
-        return original(*args, **kwargs)
+    def counting_call(operation_name: str, *args: object, **kwargs: object) -> object:
+        name = operation_name.lower()
+        if "load" in name or name in ("thumbnail", "thumbnail_buffer", "thumbnail_source"):
+            by_path = any(str(arg) == str(source) for arg in args)
+            reads.append(f"{operation_name}({'file' if by_path else 'memory'})")
+        return call(operation_name, *args, **kwargs)
 
-    monkeypatch.setattr(pyvips.Image, "thumbnail", counting)
+    def counting_request(
+        self: isolated.IsolatedDecoder, wanted: dict[str, object], deadline: float
+    ) -> tuple[dict[str, object], bytes]:
+        reads.append(f"child:{wanted['op']}")
+        return request(self, wanted, deadline)
+
+    monkeypatch.setattr(pyvips.Operation, "call", staticmethod(counting_call))
+    monkeypatch.setattr(isolated.IsolatedDecoder, "request", counting_request)
+    return reads
+
+
+@pytest.mark.parametrize(
+    ("writer", "expected"),
+    [
+        # a lazy header read (size limit, colour profile), then the one decode
+        (lambda p: make.jpeg(p / "a.jpg", 1200, 800), ["VipsForeignLoadJpegFile(file)"]),
+        (lambda p: make.png(p / "a.png", 1200, 800), ["VipsForeignLoadPngFile(file)"]),
+        (lambda p: make.tiff(p / "a.tif", 1200, 800), ["VipsForeignLoadTiffFile(file)"]),
+        (lambda p: make.webp(p / "a.webp", 1200, 800), ["VipsForeignLoadWebpFile(file)"]),
+    ],
+    ids=["jpeg", "png", "tiff", "webp"],
+)
+def test_the_source_is_decoded_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    writer: Callable[[Path], Path],
+    expected: list[str],
+) -> None:
+    source = writer(tmp_path)
+    reads = _decodes_of(monkeypatch, source)
     go(source, PREVIEW, THUMB, DerivativeSpec("tiny", 64, "jpeg", 70, 0))
-    assert loads == [str(source)]
+    assert reads == [*expected, "thumbnail(file)"]
+
+
+@pytest.mark.parametrize(
+    ("writer", "expected"),
+    [
+        (lambda p: make.heic(p / "a.heic", 800, 600), ["child:heif"]),
+        (lambda p: make.dng_without_preview(p / "a.dng", 800, 532), ["child:raw"]),
+        # the RAW's embedded JPEG arrives as bytes: its header, then its one decode
+        (
+            lambda p: make.dng_with_preview(p / "b.dng", 1600, 1066, 1200),
+            ["child:raw", "VipsForeignLoadJpegBuffer(memory)", "thumbnail_buffer(memory)"],
+        ),
+    ],
+    ids=["heic", "dng-demosaic", "dng-preview"],
+)
+def test_a_source_decoded_out_of_process_is_decoded_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    writer: Callable[[Path], Path],
+    expected: list[str],
+) -> None:
+    source = writer(tmp_path)
+    reads = _decodes_of(monkeypatch, source)
+    go(source, PREVIEW, THUMB, DerivativeSpec("tiny", 64, "jpeg", 70, 0))
+    assert reads == expected
 
 
 def test_never_upscales(tmp_path: Path) -> None:
@@ -178,6 +240,18 @@ def test_dng_large_preview_is_used(tmp_path: Path) -> None:
     assert r > 180 and g < 80  # the preview's red/magenta, not the mosaic's green
 
 
+def test_a_damaged_embedded_preview_is_shown_with_a_warning(tmp_path: Path) -> None:
+    source = make.dng_with_preview(tmp_path / "a.dng", 1600, 1066, preview_long_edge=1600)
+    data = bytearray(source.read_bytes())
+    scan = data.index(b"\xff\xda", data.index(b"\xff\xd8\xff"))
+    data[scan + 3000 : scan + 3400] = bytes(400)  # a stretch of the preview's image data zeroed
+    source.write_bytes(bytes(data))
+    preview, thumb = go(source)
+    assert preview.decoded_with == thumb.decoded_with == "libraw-preview"
+    assert preview.warning is not None and "damaged embedded preview" in preview.warning
+    assert "corrupt jpeg data" in preview.warning.lower(), preview.warning
+
+
 def test_dng_too_small_preview_is_not_used(tmp_path: Path) -> None:
     source = make.dng_with_preview(tmp_path / "a.dng", 1600, 1066, preview_long_edge=320)
     preview, _thumb = go(source)
@@ -210,12 +284,95 @@ def test_damaged_raw_is_a_decode_error(tmp_path: Path) -> None:
 # --- failures -------------------------------------------------------------------------------------
 
 
-def test_truncated_jpeg(tmp_path: Path) -> None:
+def test_truncated_jpeg_is_shown_with_a_warning(tmp_path: Path) -> None:
+    preview, thumb = go(make.truncated_jpeg(tmp_path / "cut.jpg"))
+    for made in (preview, thumb):
+        assert made.decoded_with == "libvips-lenient"
+        assert made.warning is not None and "premature end" in made.warning.lower()
+        assert len(made.warning) < 300
+    # what was there before the cut is the picture: the red corner marker is in place
+    assert (preview.width, thumb.width) == (600, 200)
+    assert is_red(colour_at(decoded(preview), 0.02, 0.03))
+
+
+def test_a_decoder_warning_is_kept_with_the_picture(tmp_path: Path) -> None:
+    # libjpeg decodes this whole but warns: the warning goes with the result, not only to the log
+    preview, thumb = go(make.jpeg_with_stray_bytes(tmp_path / "stray.jpg"))
+    for made in (preview, thumb):
+        assert made.warning is not None and "extraneous bytes" in made.warning, made.warning
+    assert is_red(colour_at(decoded(preview), 0.02, 0.03))
+    assert is_blue(colour_at(decoded(preview), 0.98, 0.03))
+
+
+def test_a_clean_file_has_no_warning(tmp_path: Path) -> None:
+    for made in go(make.jpeg(tmp_path / "a.jpg", 1200, 800)):
+        assert made.warning is None and made.decoded_with == "libvips"
+
+
+def test_a_damaged_file_is_decoded_strictly_then_leniently_and_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make.truncated_jpeg(tmp_path / "cut.jpg")
+    reads = _decodes_of(monkeypatch, source)
+    go(source)
+    header, decode = "VipsForeignLoadJpegFile(file)", "thumbnail(file)"
+    # strictly beside other decodes, strictly alone (to read its own messages), leniently
+    assert reads == [header, decode] * 3
+
+
+def test_concurrent_damaged_files_each_keep_their_own_warning(tmp_path: Path) -> None:
+    sources = {
+        "cut": (make.truncated_jpeg(tmp_path / "cut.jpg"), "premature end"),
+        "stray": (make.jpeg_with_stray_bytes(tmp_path / "stray.jpg"), "extraneous bytes"),
+        "scan": (make.ojpeg_tiff(tmp_path / "scan.tif", 640, 480), "old-style jpeg"),
+        "good": (make.jpeg(tmp_path / "good.jpg", 1200, 800), None),
+    }
+    jobs = [name for name in sources for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda name: go(sources[name][0], PREVIEW)[0], jobs))
+    for name, made in zip(jobs, results, strict=True):
+        words = sources[name][1]
+        if words is None:
+            assert made.warning is None, made.warning
+        else:
+            assert made.warning is not None and words in made.warning.lower(), (name, made)
+
+
+def test_a_tiff_codec_libvips_lacks_is_read_with_pillow(tmp_path: Path) -> None:
+    source = make.ojpeg_tiff(tmp_path / "scan.tif", 640, 480)
+    with pytest.raises(pyvips.Error):  # the premise: libvips cannot read it at all
+        pyvips.Image.new_from_file(str(source), fail_on="none").avg()
+    preview, thumb = go(source)
+    assert preview.decoded_with == thumb.decoded_with == "pillow"
+    assert preview.warning is not None and "old-style jpeg" in preview.warning.lower()
+    assert (preview.width, preview.height, thumb.width) == (600, 450, 200)
+    image = decoded(preview)
+    assert is_red(colour_at(image, 0.02, 0.03)) and is_blue(colour_at(image, 0.98, 0.03))
+
+
+def test_the_pixel_limit_applies_to_pillow(tmp_path: Path) -> None:
+    source = make.ojpeg_tiff(tmp_path / "scan.tif", 640, 480)
+    with pytest.raises(DecodeError, match=r"above the limit of 10,000 .*decompression-bomb"):
+        render(source, [PREVIEW], max_pixels=10_000, timeout=TIME)
+
+
+def test_the_time_limit_stops_pillow(tmp_path: Path) -> None:
+    small = make.ojpeg_tiff(tmp_path / "small.tif", 64, 48)
+    big = make.ojpeg_tiff(tmp_path / "big.tif", 8000, 6000)
+    go(small)  # the decoder process is up; its start does not count
+    started = time.monotonic()
+    with pytest.raises(DecodeError, match=r"longer than the limit of 0\.05 s"):
+        render(big, [PREVIEW], max_pixels=100_000_000, timeout=0.05)
+    assert time.monotonic() - started < 1.5
+    assert go(small)[0].decoded_with == "pillow"
+
+
+def test_a_jpeg_nothing_can_read_is_a_decode_error(tmp_path: Path) -> None:
     with pytest.raises(DecodeError) as caught:
-        go(make.truncated_jpeg(tmp_path / "cut.jpg"))
+        go(make.unreadable_jpeg(tmp_path / "cut.jpg"))
     message = str(caught.value)
     assert message.startswith("cannot decode cut.jpg: ")
-    assert "truncated" in message or "premature" in message
+    assert "premature end" in message.lower() or "no image" in message.lower()
     assert "Traceback" not in message and len(message) < 300
 
 
@@ -322,10 +479,20 @@ def test_engine_version_names_libvips() -> None:
     assert ENGINE_VERSION.startswith(f"cs{engine.ENGINE_REVISION}-")
 
 
-def test_configure_caps_libvips_threads() -> None:
+def test_configure_caps_the_libvips_threads_of_a_real_render(huge_png: Path) -> None:
     before = pyvips.concurrency_get()
+    spec = DerivativeSpec("preview", 3000, "jpeg", 85, 0)
+
+    def work() -> list[Rendered]:
+        return render(huge_png, [spec], max_pixels=100_000_000, timeout=TIME)
+
     try:
         engine.configure(vips_concurrency=1)
-        assert pyvips.concurrency_get() == 1
+        _, capped = measured(work)
+        engine.configure(vips_concurrency=4)
+        _, wide = measured(work)
     finally:
         engine.configure(vips_concurrency=before)
+    # The probe sees parallel work when libvips is allowed it, and one thread at a time when not.
+    assert wide.mean >= 1.6, str(wide)
+    assert capped.mean <= 1.3, str(capped)

@@ -10,13 +10,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import ENGINES, fresh_database_url
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import bindparam, delete, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.migrate import current_revision, head_revision, upgrade
 from contactsheet.db.tables import Base, Derivative, Photo, PhotoTag, Project, Setting, Tag
+from contactsheet.db.types import JsonDocument, UTCDateTime
 from contactsheet.library.names import name_key
 
 
@@ -245,3 +247,32 @@ def test_two_sqlite_databases_on_one_file_share_it(sqlite_db: Database) -> None:
         second.dispose()
     assert errors == []
     assert _count(sqlite_db, Setting) == 8 * 25
+
+
+def test_upgrading_from_the_first_schema_keeps_derivatives_and_adds_their_warning(
+    empty_db: Database,
+) -> None:
+    upgrade(empty_db, "0001")
+    columns = inspect(empty_db.writer_engine).get_columns("derivatives")
+    assert "warning" not in {column["name"] for column in columns}
+    with empty_db.write() as session:
+        photo_id = _photo(session, _project(session, "Wedding"), "DSC0001").id
+        # a record as the first schema stores it (the model already has the newer column)
+        session.execute(
+            text(
+                "INSERT INTO derivatives (photo_id, kind, status, params, updated_at) "
+                "VALUES (:photo, 'thumbnail', 'generated', :params, :at)"
+            ).bindparams(
+                bindparam("params", type_=JsonDocument), bindparam("at", type_=UTCDateTime())
+            ),
+            {"photo": photo_id, "params": {"width": 800}, "at": utcnow()},
+        )
+    upgrade(empty_db)
+    assert current_revision(empty_db) == head_revision()
+    with empty_db.write() as session:
+        (record,) = session.scalars(select(Derivative)).all()
+        assert (record.photo_id, record.status, record.warning) == (photo_id, "generated", None)
+        assert record.params == {"width": 800}
+        record.warning = "damaged, shown as far as it could be read (VipsJpeg: premature end)"
+    with empty_db.read() as session:
+        assert session.scalars(select(Derivative.warning)).one().startswith("damaged")

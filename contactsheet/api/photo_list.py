@@ -120,14 +120,18 @@ def sort_of(params: ListParams) -> Sort:
 
 
 def _statuses(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
+    """Per photo: each kind's status, and under "warning" what was wrong with a source shown anyway
+    (every kind comes from the same decode, so they share it)."""
     found: dict[int, dict[str, str]] = {}
     rows = session.execute(
-        select(Derivative.photo_id, Derivative.kind, Derivative.status).where(
+        select(Derivative.photo_id, Derivative.kind, Derivative.status, Derivative.warning).where(
             Derivative.photo_id.in_(ids)
         )
     )
-    for photo_id, kind, status in rows:
+    for photo_id, kind, status, warning in rows:
         found.setdefault(photo_id, {})[kind] = status
+        if warning:
+            found[photo_id]["warning"] = warning
     return found
 
 
@@ -167,6 +171,7 @@ def photo_item(photo: Photo, folder: str, statuses: dict[str, str]) -> dict[str,
         "thumbhash": photo.thumbhash,
         "thumbnail_status": statuses.get("thumbnail", DerivativeStatus.PENDING),
         "preview_status": statuses.get("preview", DerivativeStatus.PENDING),
+        "derivative_warning": statuses.get("warning"),
         "thumbnail_url": f"{base}/thumbnail/{name}",
         "preview_url": f"{base}/preview/{name}",
         "image_url": f"{base}/image/{name}",

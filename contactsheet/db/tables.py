@@ -190,6 +190,8 @@ class Derivative(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=json_default)
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # What was wrong with a source that was shown anyway (damaged data, a codec libvips lacks).
+    warning: Mapped[str | None] = mapped_column(Text)
     generated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -101,6 +101,7 @@ def _record(
     key: str,
     file_size: int | None,
     error: str | None,
+    warning: str | None = None,
     thumbhash: str | None = None,
 ) -> None:
     with runtime.db.write() as session:
@@ -122,6 +123,7 @@ def _record(
         record.params_key = key
         record.file_size = file_size
         record.error = error
+        record.warning = warning
         record.generated_at = (
             utcnow() if status == DerivativeStatus.GENERATED else record.generated_at
         )
@@ -214,6 +216,7 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
             key=params_key(spec),
             file_size=len(made.data),
             error=None,
+            warning=made.warning,
             thumbhash=thumbhash_of(made) if spec.kind == "thumbnail" else None,
         )
         outcome.statuses[spec.kind] = DerivativeStatus.GENERATED
@@ -223,6 +226,7 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         photo_id=photo_id,
         kinds=",".join(s.kind for s in needed),
         ms=round((time.monotonic() - started) * 1000),
+        **({"warning": rendered[0].warning} if rendered[0].warning else {}),
     )
     return outcome
 

@@ -14,6 +14,14 @@ the decoder is chosen by that content:
   preview when large enough, else a demosaic): both in a child process (`isolated.py`) that is
   killed at the deadline, because neither library can be interrupted from Python.
 
+Damaged but readable files are shown, as browsers and other viewers show them. libvips decodes
+strictly first, failing on any warning about the image data; on such a failure it decodes again
+ignoring errors (a truncated JPEG shows what was there; a few bad codes in a fax TIFF cost a few
+lines), and where libvips lacks the codec (old-style JPEG in TIFF) Pillow decodes the file in the
+child process, under the same pixel and time limits. Each such result carries a `warning` saying
+what was wrong; a file none of them can read is a DecodeError. Limits (pixels, time) are never
+retried: a decompression bomb is not handed to a second decoder.
+
 Alpha: kept in WebP output (a transparent PNG stays transparent in the grid), flattened on white
 for JPEG output, which has no alpha.
 """
@@ -21,8 +29,10 @@ for JPEG output, which has no alpha.
 from __future__ import annotations
 
 import base64
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,12 +41,20 @@ from typing import Literal, TypeVar
 import pyvips
 
 from contactsheet.imaging import isolated
-from contactsheet.imaging.formats import SNIFF_BYTES, content_matches, kind_of, sniff
+from contactsheet.imaging.formats import (
+    EXPECTED_CONTENT,
+    SNIFF_BYTES,
+    content_matches,
+    kind_of,
+    sniff,
+)
 
 # Raise when a change alters any output for the same input: new encoder settings, a new colour
-# pipeline, another way of choosing a RAW's source. The library versions below join it, so an
+# pipeline, another way of choosing a RAW's source, a file that failed and now decodes (2: damaged
+# files decoded leniently, old-style JPEG TIFFs through Pillow; a failure is retried only when the
+# source or this version changes). The library versions below join it, so an
 # upgrade of libvips, LibRaw or libheif also invalidates the derivative cache.
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2
 
 _T = TypeVar("_T")
 
@@ -92,9 +110,13 @@ class Rendered:
     height: int
     media_type: str
     extension: str
-    # Which decoder produced the pixels: "libvips", "libheif", "libraw-preview" (a RAW's
-    # embedded JPEG) or "libraw-demosaic". Recorded so a too-small preview can never hide.
+    # Which decoder produced the pixels: "libvips", "libvips-lenient" (errors in the data
+    # ignored), "pillow", "libheif", "libraw-preview" (a RAW's embedded JPEG) or
+    # "libraw-demosaic". Recorded so a too-small preview can never hide.
     decoded_with: str = ""
+    # What was wrong with a source shown anyway (damaged data, a codec libvips lacks), in the
+    # decoder's words; None for a clean decode.
+    warning: str | None = None
 
 
 class DecodeError(Exception):
@@ -104,6 +126,84 @@ class DecodeError(Exception):
         self.source = str(source)
         self.reason = reason
         super().__init__(f"cannot decode {Path(source).name}: {reason}")
+
+
+class _Unreadable(DecodeError):
+    """A decoder refused the data itself (not a limit, not the file type): another, more lenient
+    decoder may still read it. `detail` is the decoder's own telling line."""
+
+    def __init__(
+        self, source: Path | str, reason: str, detail: str, *, worded: bool = True
+    ) -> None:
+        super().__init__(source, reason)
+        self.detail = detail
+        # False when the decoder said only that it failed ("unable to copy to memory"): libvips
+        # logs a warning it fails on without putting it into the error it raises.
+        self.worded = worded
+
+    @property
+    def codec_missing(self) -> bool:
+        # libtiff: "Old-style JPEG compression support is not configured", "Sorry, requested
+        # compression method is not configured": ignoring errors cannot supply a missing codec.
+        return "not configured" in self.detail
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    image: pyvips.Image  # in memory, upright 8-bit sRGB, about the largest derivative's size
+    decoded_with: str
+    warning: str | None = None
+
+
+class _ErrorLogGuard:
+    """Who may decode while a damaged file's messages are read.
+
+    libvips keeps one error log for the whole process: its decoders write their warnings there, even
+    in decodes that succeed, and pyvips empties it at any failure. Decodes running at the same time
+    would take each other's messages, or lose their own. So every first decode runs shared, and a
+    file that fails is decoded again alone (the others wait, briefly: damaged files are rare): the
+    messages read then are its own.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._shared = 0
+        self._alone = False
+        self._waiting_alone = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._changed:
+            while self._alone or self._waiting_alone:
+                self._changed.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._shared -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._changed:
+            self._waiting_alone += 1
+            while self._alone or self._shared:
+                self._changed.wait()
+            self._waiting_alone -= 1
+            self._alone = True
+        pyvips.vips_lib.vips_error_clear()
+        try:
+            yield
+        finally:
+            # what the lenient decode ignored must not be read as part of a later failure
+            pyvips.vips_lib.vips_error_clear()
+            with self._changed:
+                self._alone = False
+                self._changed.notify_all()
+
+
+_error_log = _ErrorLogGuard()
 
 
 def configure(vips_concurrency: int) -> None:
@@ -123,23 +223,22 @@ def render(
     """Decode `source` once and make every spec from it, largest first, each smaller one from the
     previous result. Returns the derivatives in the order of `specs`.
 
-    Raises DecodeError when the file has no accepted extension (SPEC §3) or is not a readable image,
-    has more than `max_pixels` pixels (checked from the header, before any pixel is decoded), or
-    takes longer than `timeout` seconds.
+    A damaged source that a lenient decode (or Pillow) can still show is decoded again that way,
+    and its results carry the `warning`. Raises DecodeError when the file has no accepted extension
+    (SPEC §3) or no decoder here can read it, has more than `max_pixels` pixels (checked from the
+    header, before any pixel is decoded), or takes longer than `timeout` seconds in all.
     """
     if not specs:
         return []
     deadline = time.monotonic() + timeout
     ordered = sorted(specs, key=lambda spec: spec.long_edge, reverse=True)
-    base, decoded_with = _open(source, ordered[0].long_edge, max_pixels, deadline, timeout)
-    current = _run(
-        source, base, deadline, timeout, lambda image: _upright_srgb(image).copy_memory()
-    )
+    decoded = _decode(source, ordered[0].long_edge, max_pixels, deadline, timeout)
+    current = decoded.image
     made: dict[int, Rendered] = {}
     for index, spec in enumerate(ordered):
         if index:
             current = _shrink(source, current, spec.long_edge, deadline, timeout)
-        made[id(spec)] = _encode(source, current, spec, decoded_with, deadline, timeout)
+        made[id(spec)] = _encode(source, current, spec, decoded, deadline, timeout)
     return [made[id(spec)] for spec in specs]
 
 
@@ -178,17 +277,81 @@ def thumbhash_of(rendered_thumbnail: Rendered) -> str | None:
 # --- opening each kind of source ------------------------------------------------------------------
 
 
-def _open(
+def _decode(
     source: Path, long_edge: int, max_pixels: int, deadline: float, timeout: float
-) -> tuple[pyvips.Image, str]:
-    """A lazy libvips image of the source at (about) the largest derivative's size."""
+) -> _Decoded:
+    """The source decoded once (more only when damaged), at about the largest derivative's size."""
+    content = _checked_content(source)
+    if kind_of(source.name) == "raw":
+        return _decode_isolated(source, "raw", long_edge, max_pixels, deadline, timeout)
+    if content == "heif":
+        return _decode_isolated(source, "heif", long_edge, max_pixels, deadline, timeout)
+
+    def with_vips(fail_on: str) -> pyvips.Image:
+        image = _open_with_vips(source, long_edge, max_pixels, fail_on)
+        return _in_memory(source, image, deadline, timeout)
+
+    try:
+        # "warning": libvips counts every complaint of the decoder about the data as a failure,
+        # so a damaged file never passes as a clean one.
+        with _error_log.shared():
+            return _Decoded(with_vips("warning"), "libvips")
+    except _Unreadable:
+        pass
+    with _error_log.alone():
+        try:
+            return _Decoded(with_vips("warning"), "libvips")  # the file was replaced meanwhile
+        except _Unreadable as error:
+            strict = _detached(error)
+        if not strict.codec_missing:
+            if not strict.worded:
+                # A warning libvips did not put into words: failing only on errors says whether
+                # the data is damaged, and how.
+                try:
+                    return _Decoded(with_vips("error"), "libvips")
+                except _Unreadable as error:
+                    strict = _detached(error)
+            try:
+                return _Decoded(
+                    with_vips("none"),
+                    "libvips-lenient",
+                    _warning(f"damaged, shown as far as it could be read ({strict.detail})"),
+                )
+            except _Unreadable:
+                pass
+    try:
+        request = {"op": "pillow", "content": content}
+        header, payload = _ask_child(source, request, long_edge, max_pixels, deadline, timeout)
+        image = _payload_image(source, header, payload, long_edge, "none")
+        pillow = _in_memory(source, image, deadline, timeout)
+    except _Unreadable:
+        raise DecodeError(source, strict.reason) from None
+    said = f"; Pillow: {header['warning']}" if header.get("warning") else ""
+    return _Decoded(
+        pillow, "pillow", _warning(f"libvips cannot read it ({strict.detail}), Pillow can{said}")
+    )
+
+
+def _detached(error: _Unreadable) -> _Unreadable:
+    """The error without the frames it was raised through. Kept beyond its `except`, it would
+    otherwise hold them, and the lazy libvips images in them, in a reference cycle that only the
+    garbage collector frees, at any moment, perhaps inside pyvips' log handler on a libvips
+    thread: an image's disposal logs ("read gave 2 warnings"), and GLib aborts the process on a
+    message logged from within its own log handler."""
+    error.__traceback__ = None
+    error.__context__ = None
+    return error
+
+
+def _checked_content(source: Path) -> str:
+    """What the file is, when it may be decoded at all (SPEC §3): readable, of an accepted type,
+    its content what its extension says."""
     try:
         with source.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as error:
         raise DecodeError(source, f"cannot read the file ({error.strerror or error})") from None
-    kind = kind_of(source.name)
-    if kind is None:
+    if kind_of(source.name) is None:
         raise DecodeError(
             source, f"{source.suffix or 'no extension'} is not an accepted photo type"
         )
@@ -200,14 +363,10 @@ def _open(
         raise DecodeError(
             source, f"the content ({content.upper()}) does not match the {source.suffix} extension"
         )
-    if kind == "raw":
-        return _open_isolated(source, "raw", long_edge, max_pixels, deadline, timeout)
-    if content == "heif":
-        return _open_isolated(source, "heif", long_edge, max_pixels, deadline, timeout)
-    return _open_with_vips(source, long_edge, max_pixels), "libvips"
+    return content
 
 
-def _open_with_vips(source: Path, long_edge: int, max_pixels: int) -> pyvips.Image:
+def _open_with_vips(source: Path, long_edge: int, max_pixels: int, fail_on: str) -> pyvips.Image:
     try:
         header = pyvips.Image.new_from_file(_vips_name(source))
         _check_pixels(source, header.width, header.height, max_pixels)
@@ -218,11 +377,11 @@ def _open_with_vips(source: Path, long_edge: int, max_pixels: int) -> pyvips.Ima
             long_edge,
             height=long_edge,
             size="down",
-            fail_on="error",
+            fail_on=fail_on,
             **_colour_management(header),
         )
     except pyvips.Error as error:
-        raise DecodeError(source, _vips_reason(error)) from None
+        raise _unreadable(source, error) from None
 
 
 def _vips_name(source: Path) -> str:
@@ -241,24 +400,69 @@ def _colour_management(header: pyvips.Image) -> dict[str, str]:
     return {"output_profile": "srgb"} if header.get_typeof("icc-profile-data") else {}
 
 
-def _open_isolated(
+def _decode_isolated(
     source: Path, op: str, long_edge: int, max_pixels: int, deadline: float, timeout: float
-) -> tuple[pyvips.Image, str]:
-    request = {"op": op, "path": str(source), "max_pixels": max_pixels, "long_edge": long_edge}
+) -> _Decoded:
+    header, payload = _ask_child(source, {"op": op}, long_edge, max_pixels, deadline, timeout)
+    decoded_with = str(header["decoded_with"])
+
+    def pixels(fail_on: str) -> pyvips.Image:
+        image = _payload_image(source, header, payload, long_edge, fail_on)
+        return _in_memory(source, image, deadline, timeout)
+
     try:
-        header, payload = isolated.decoder().request(request, deadline)
+        with _error_log.shared():
+            return _Decoded(pixels("warning"), decoded_with)
+    except _Unreadable:
+        if header["kind"] != "jpeg":
+            raise
+    # A RAW's embedded JPEG that is damaged: shown as far as it can be read, like any JPEG.
+    with _error_log.alone():
+        try:
+            return _Decoded(pixels("warning"), decoded_with)
+        except _Unreadable as strict:
+            warning = (
+                f"damaged embedded preview, shown as far as it could be read ({strict.detail})"
+            )
+        return _Decoded(pixels("none"), decoded_with, _warning(warning))
+
+
+def _ask_child(
+    source: Path,
+    request: dict[str, object],
+    long_edge: int,
+    max_pixels: int,
+    deadline: float,
+    timeout: float,
+) -> tuple[dict[str, object], bytes]:
+    """The child process's answer (header and payload) for one decode of `source`."""
+    request = request | {"path": str(source), "max_pixels": max_pixels, "long_edge": long_edge}
+    try:
+        return isolated.decoder().request(request, deadline)
     except isolated.IsolatedTimeout:
         raise DecodeError(source, _timeout_reason(timeout)) from None
-    except isolated.IsolatedError as error:
+    except isolated.IsolatedCrash as error:
         raise DecodeError(source, str(error)) from None
+    except isolated.IsolatedError as error:
+        reason = str(error)
+        if "decompression-bomb" in reason:  # a limit, never handed to another decoder
+            raise DecodeError(source, reason) from None
+        raise _Unreadable(source, reason, reason[:200]) from None
+
+
+def _payload_image(
+    source: Path, header: dict[str, object], payload: bytes, long_edge: int, fail_on: str
+) -> pyvips.Image:
     try:
-        image = _image_from_payload(header, payload, long_edge)
+        image = _image_from_payload(header, payload, long_edge, fail_on)
     except pyvips.Error as error:
-        raise DecodeError(source, _vips_reason(error)) from None
-    return _apply_libraw_flip(image, int(header.get("flip") or 0)), str(header["decoded_with"])
+        raise _unreadable(source, error) from None
+    return _apply_libraw_flip(image, int(header.get("flip") or 0))  # type: ignore[call-overload]
 
 
-def _image_from_payload(header: dict[str, object], payload: bytes, long_edge: int) -> pyvips.Image:
+def _image_from_payload(
+    header: dict[str, object], payload: bytes, long_edge: int, fail_on: str
+) -> pyvips.Image:
     icc_length = int(header["icc_length"])  # type: ignore[call-overload]
     if header["kind"] == "jpeg":
         # A RAW's embedded JPEG: its own EXIF orientation (if any) is ignored, the RAW's flip
@@ -270,7 +474,7 @@ def _image_from_payload(header: dict[str, object], payload: bytes, long_edge: in
             size="down",
             no_rotate=True,
             # thumbnail_buffer ignores its own fail_on; the loader's option string does not.
-            option_string="fail_on=error",
+            option_string=f"fail_on={fail_on}",
             **_colour_management(pyvips.Image.new_from_buffer(payload, "")),
         )
     width, height, bands = (int(header[key]) for key in ("width", "height", "bands"))  # type: ignore[call-overload]
@@ -299,6 +503,11 @@ def _check_pixels(source: Path, width: int, height: int, max_pixels: int) -> Non
 
 
 # --- the pipeline after decoding ------------------------------------------------------------------
+
+
+def _in_memory(source: Path, image: pyvips.Image, deadline: float, timeout: float) -> pyvips.Image:
+    """The lazy decode computed, upright and sRGB: errors in the data surface here."""
+    return _run(source, image, deadline, timeout, lambda lazy: _upright_srgb(lazy).copy_memory())
 
 
 def _upright_srgb(image: pyvips.Image) -> pyvips.Image:
@@ -332,10 +541,11 @@ def _encode(
     source: Path,
     image: pyvips.Image,
     spec: DerivativeSpec,
-    decoded_with: str,
+    decoded: _Decoded,
     deadline: float,
     timeout: float,
 ) -> Rendered:
+    how = {"decoded_with": decoded.decoded_with, "warning": decoded.warning}
     if spec.format == "webp":
         data = _run(
             source,
@@ -346,9 +556,7 @@ def _encode(
                 ".webp", Q=spec.quality, effort=max(0, min(6, spec.effort)), keep="none"
             ),
         )
-        return Rendered(
-            spec.kind, data, image.width, image.height, "image/webp", ".webp", decoded_with
-        )
+        return Rendered(spec.kind, data, image.width, image.height, "image/webp", ".webp", **how)
     flat = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
     data = _run(
         source,
@@ -359,7 +567,7 @@ def _encode(
             ".jpg", Q=spec.quality, optimize_coding=spec.effort > 0, keep="none"
         ),
     )
-    return Rendered(spec.kind, data, image.width, image.height, "image/jpeg", ".jpg", decoded_with)
+    return Rendered(spec.kind, data, image.width, image.height, "image/jpeg", ".jpg", **how)
 
 
 def _run(
@@ -388,22 +596,79 @@ def _run(
     except pyvips.Error as error:
         if expired or time.monotonic() >= deadline:
             raise DecodeError(source, _timeout_reason(timeout)) from None
-        raise DecodeError(source, _vips_reason(error)) from None
+        raise _unreadable(source, error) from None
 
 
 def _timeout_reason(timeout: float) -> str:
     return f"decoding took longer than the limit of {timeout:g} s and was stopped"
 
 
-def _vips_reason(error: pyvips.Error) -> str:
-    """The most telling line of a libvips error, without its internal image names."""
+def _unreadable(source: Path, error: pyvips.Error) -> _Unreadable:
+    detail, worded = _vips_detail(error, source)
+    lowered = detail.lower()
+    if any(word in lowered for word in ("premature", "truncat", "corrupt", "invalid", "bad")):
+        return _Unreadable(source, f"the file is damaged or truncated ({detail})", detail)
+    return _Unreadable(source, detail, detail, worded=worded)
+
+
+def _vips_detail(error: pyvips.Error, source: Path) -> tuple[str, bool]:
+    """The most telling line of a libvips error about `source`, and whether it says what is wrong.
+
+    The error carries libvips' process-wide log (see `_ErrorLogGuard`); lines of another decoder or
+    naming another file (libvips work outside this engine writes there too) are left out, and of
+    the rest the last ones are this failure's."""
     lines = [line.strip() for line in f"{error.message}\n{error.detail or ''}".splitlines()]
-    useful = [line for line in lines if line and not line.startswith("VipsImage:")]
-    for line in useful:
-        lowered = line.lower()
-        if any(word in lowered for word in ("premature", "truncat", "corrupt", "invalid", "bad")):
-            return f"the file is damaged or truncated ({line[:200]})"
-    return (useful[-1] if useful else "libvips could not read the image")[:200]
+    ours = _LOADER_PREFIX["jpeg" if kind_of(source.name) == "raw" else _expected(source)]
+    useful = [
+        line
+        for line in lines
+        if line
+        and not line.startswith("VipsImage:")
+        and not (line.startswith(_OTHER_PREFIXES) and not line.startswith(ours))
+        and not (line.startswith("VipsForeignLoad:") and source.name not in line)
+    ]
+    telling = [line for line in useful if any(word in line.lower() for word in _TELLING)]
+    # libtiff names the missing codec first, then repeats it in general terms.
+    named = [line for line in telling if _GENERIC not in line.lower()]
+    chosen = (named or telling or useful or ["libvips could not read the image"])[-1]
+    return chosen[:200], bool(telling)
+
+
+def _expected(source: Path) -> str:
+    return str(EXPECTED_CONTENT.get(source.suffix.lower(), ""))
+
+
+# How each of libvips' decoders signs its lines in the error log.
+_LOADER_PREFIX = {
+    "jpeg": "VipsJpeg:",
+    "png": "vipspng:",
+    "webp": "webp:",
+    "tiff": "tiff2vips:",
+    "": "VipsForeignLoad:",
+}
+_OTHER_PREFIXES = tuple(_LOADER_PREFIX[content] for content in ("jpeg", "png", "webp", "tiff"))
+
+
+# Words of a line that says what is wrong with the data, rather than "unable to call thumbnail".
+_TELLING = (
+    "premature",
+    "truncat",
+    "corrupt",
+    "invalid",
+    "bad",
+    "not configured",
+    "unsupported",
+    "not a known",
+    "no image",
+    "extraneous",
+)
+
+
+_GENERIC = "requested compression method is not configured"
+
+
+def _warning(text: str) -> str:
+    return text[:300]
 
 
 def _describe_content(head: bytes) -> str:

@@ -1,12 +1,13 @@
-"""The child side of `isolated.py`: decodes HEIF (libheif) and RAW (LibRaw) files on request.
+"""The child side of `isolated.py`: decodes HEIF (libheif) and RAW (LibRaw) files on request,
+and, with Pillow, the JPEG/PNG/TIFF/WebP files libvips could not read.
 
 Run as `python -m contactsheet.imaging.isolated_worker`. It reads one JSON request per line on
 stdin and answers each with one JSON header line on stdout followed by the payload bytes the
 header announces. It exits when stdin closes (its parent is gone).
 
-These two decoders cannot be interrupted from Python and, being C/C++ parsers of untrusted files,
-are the likeliest to crash; running them here lets the parent kill a decode that overruns its time
-limit and survive a segfault.
+These decoders cannot be interrupted from Python and, being C/C++ parsers of untrusted files
+(Pillow's TIFF reader is libtiff), are the likeliest to crash; running them here lets the parent
+kill a decode that overruns its time limit and survive a segfault.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def main() -> None:
                 header, payload = _heif(request)
             elif request["op"] == "raw":
                 header, payload = _raw(request)
+            elif request["op"] == "pillow":
+                header, payload = _pillow(request)
             else:
                 raise WorkerError(f"unknown request {request['op']!r}")
             header["ok"] = True
@@ -115,6 +118,75 @@ def _compact(data: memoryview, stride: int, row: int, height: int) -> bytes:
     if stride == row:
         return bytes(data[: row * height])
     return b"".join(bytes(data[y * stride : y * stride + row]) for y in range(height))
+
+
+# --- Pillow ---------------------------------------------------------------------------------------
+
+# Pillow may open only what the parent sniffed the file to be: never a format chosen by Pillow.
+_PILLOW_FORMATS = {"jpeg": ["JPEG", "MPO"], "png": ["PNG"], "tiff": ["TIFF"], "webp": ["WEBP"]}
+
+
+def _pillow(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """A file libvips refused, read by Pillow as leniently as it can: the first frame, upright,
+    8-bit, shrunk by a whole factor to no less than the size asked for."""
+    import warnings
+
+    from PIL import Image, ImageFile, ImageOps
+
+    formats = _PILLOW_FORMATS.get(request.get("content", ""))
+    if formats is None:
+        raise WorkerError(f"Pillow is not used for {request.get('content')!r} files")
+    # The request's own limit is checked below, from the header, before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = None
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    with (
+        warnings.catch_warnings(record=True) as said,
+        Image.open(request["path"], formats=formats) as image,
+    ):
+        warnings.simplefilter("always")
+        width, height = image.size
+        if width * height > request["max_pixels"]:
+            raise WorkerError(_too_many_pixels(width, height, request["max_pixels"]))
+        wanted = max(1, int(request["long_edge"]))
+        if image.format in ("JPEG", "MPO"):
+            image.draft("RGB", (wanted, wanted))  # DCT scaling, never below the size asked for
+        icc = image.info.get("icc_profile") or b""
+        image.load()
+        pixels, icc = _eight_bit(ImageOps.exif_transpose(image), icc)
+        factor = max(1, max(pixels.size) // wanted)
+        if factor > 1:
+            pixels = pixels.reduce(factor)
+    bands = len(pixels.getbands())
+    warning = "; ".join(dict.fromkeys(str(w.message) for w in said)) or None
+    header = {
+        "kind": "pixels",
+        "width": pixels.width,
+        "height": pixels.height,
+        "bands": bands,
+        "icc_length": len(icc),
+        "decoded_with": "pillow",
+        "flip": 0,
+        "warning": warning,
+    }
+    return header, bytes(icc) + pixels.tobytes()
+
+
+def _eight_bit(image: Any, icc: bytes) -> tuple[Any, bytes]:
+    """8-bit grey, grey + alpha, RGB or RGBA, and the ICC profile when it still describes them."""
+    mode = image.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return image, icc
+    if mode == "1":
+        return image.convert("L"), icc
+    if mode in ("P", "PA"):
+        transparent = mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if transparent else "RGB"), icc
+    if mode.startswith("I;16") or mode == "I":
+        # 16-bit (or 32-bit integer) grey: scaled, not clipped, to 8 bits
+        scale = 1 / 256 if mode.startswith("I;16") else 1 / 16_777_216
+        return image.convert("I").point(lambda value: value * scale).convert("L"), icc
+    # CMYK, LAB, YCbCr, floats: converted by Pillow; a profile of the old space no longer applies.
+    return image.convert("RGBA" if "A" in mode else "RGB"), b""
 
 
 # --- RAW ------------------------------------------------------------------------------------------
