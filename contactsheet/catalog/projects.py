@@ -26,6 +26,7 @@ from contactsheet.library.names import (
     with_suffix,
 )
 from contactsheet.library.paths import LibraryPaths
+from contactsheet.library.trash import follow_folder as follow_trash
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ def manifest_of(project: Project) -> Manifest:
         tenant=project.tenant,
         created_at=project.created_at,
     )
+
+
+def follow_folder(session: Session, paths: LibraryPaths, project: Project, folder: str) -> None:
+    """The project's folder is now `folder` on disk: its row, its trash records and its manifest
+    follow, in the caller's transaction."""
+    project.folder, project.folder_key = folder, name_key(folder)
+    session.flush()
+    follow_trash(session, paths, project.id, folder)
+    write_manifest(paths.manifest_path(folder), manifest_of(project))
 
 
 def _free_name_and_folder(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.projects import add_project, manifest_of
+from contactsheet.catalog.projects import add_project, follow_folder, manifest_of
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
@@ -115,8 +115,7 @@ def _follow(runtime: Runtime, project_id: int, folder: str) -> Project:
     """A known project's folder was renamed by hand: rows follow the folder (SPEC §13)."""
     with runtime.db.write() as session:
         project = session.get_one(Project, project_id)
-        project.folder, project.folder_key = folder, name_key(folder)
-        write_manifest(runtime.paths.manifest_path(folder), manifest_of(project))
+        follow_folder(session, runtime.paths, project, folder)
     return project
 
 

@@ -14,7 +14,7 @@ Layout (SPEC §1):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from contactsheet.errors import UnsafePath
 from contactsheet.library.names import name_key
@@ -78,6 +78,18 @@ class LibraryPaths:
         path = self.confine(parent / name)
         if path.parent != self.confine(parent):
             raise UnsafePath(f"path leaves its folder: {name!r}")
+        return path
+
+    def stored(self, relative: str) -> Path:
+        """A path kept in the database (relative to the root) made absolute again, one checked
+        component at a time: a stored value can neither climb out of the library nor end
+        somewhere a link points."""
+        pure = PurePath(relative)
+        if pure.is_absolute() or not pure.parts:
+            raise UnsafePath(f"not a path inside the library: {relative!r}")
+        path = self.root
+        for part in pure.parts:
+            path = self.child(path, part)
         return path
 
     def project_dir(self, folder: str) -> Path:
