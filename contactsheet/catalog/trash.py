@@ -8,14 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contactsheet.catalog.project_delete import TRASH_REASON
+from contactsheet.catalog.project_delete import FOLDER_REASONS
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import Conflict, NotFound
 from contactsheet.library.names import name_key
 from contactsheet.library.trash import locate
-from contactsheet.maintenance.project_scavenge import SCAVENGE_REASON
 from contactsheet.runtime import Runtime
 
 
@@ -50,7 +49,7 @@ def list_trash(runtime: Runtime, project_id: int | None = None) -> list[TrashIte
             r.size,
             r.reason,
             r.trashed_at,
-            r.reason in (TRASH_REASON, SCAVENGE_REASON),
+            r.reason in FOLDER_REASONS,
         )
         for r in rows
     ]
@@ -72,7 +71,7 @@ def restore(runtime: Runtime, entry_id: int) -> str:
             state = "restored" if entry.restored_at else "purged"
             raise Conflict(f"trash entry {entry_id} was already {state}")
         project = session.get(Project, entry.project_id) if entry.project_id else None
-        if entry.reason in (TRASH_REASON, SCAVENGE_REASON):
+        if entry.reason in FOLDER_REASONS:
             _restore_project(runtime, session, entry, project)
         else:
             _restore_file(runtime, entry, project)

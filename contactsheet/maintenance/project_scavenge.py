@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from contactsheet.catalog.project_delete import TRASH_REASON, move_folder_to_deleted
+from contactsheet.catalog.project_delete import (
+    FOLDER_REASONS,
+    SCAVENGE_REASON,
+    archived_folder_fate,
+    move_folder_to_deleted,
+)
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
@@ -21,7 +26,6 @@ from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
 
 KEEP_DELETED = timedelta(hours=24)
-SCAVENGE_REASON = "project_scavenge"
 
 
 def _move_leftovers(context: JobContext) -> int:
@@ -47,6 +51,11 @@ def _move_leftovers(context: JobContext) -> int:
         # Only a folder that proves it is this project's goes; anything else is the user's.
         if manifest is None or manifest.id != project.id:
             continue
+        # A copy put back after the deletion moved the folder out (a restored backup) is a new
+        # project for discovery, and a folder the running deletion will move is left to it.
+        with context.runtime.db.read() as session:
+            if archived_folder_fate(session, project, project.folder) != "leftover":
+                continue
         if move_folder_to_deleted(context, project, SCAVENGE_REASON):
             moved += 1
     return moved
@@ -59,7 +68,7 @@ def _purge_expired(context: JobContext) -> int:
         entries = list(
             session.scalars(
                 select(TrashEntry).where(
-                    TrashEntry.reason.in_([TRASH_REASON, SCAVENGE_REASON]),
+                    TrashEntry.reason.in_(FOLDER_REASONS),
                     TrashEntry.purged_at.is_(None),
                     TrashEntry.restored_at.is_(None),
                     TrashEntry.trashed_at < cutoff,
@@ -87,7 +96,7 @@ def _purge_expired(context: JobContext) -> int:
                 update(TrashEntry)
                 .where(
                     TrashEntry.project_id == entry.project_id,
-                    TrashEntry.reason.not_in([TRASH_REASON, SCAVENGE_REASON]),
+                    TrashEntry.reason.not_in(FOLDER_REASONS),
                     TrashEntry.purged_at.is_(None),
                     TrashEntry.restored_at.is_(None),
                 )

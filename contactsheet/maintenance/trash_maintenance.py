@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.project_delete import TRASH_REASON
+from contactsheet.catalog.project_delete import FOLDER_REASONS
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
@@ -17,11 +17,8 @@ from contactsheet.errors import UnsafePath
 from contactsheet.jobs.context import JobContext
 from contactsheet.library.paths import LibraryPaths
 from contactsheet.library.trash import locate
-from contactsheet.maintenance.project_scavenge import SCAVENGE_REASON
 
 KEEP_TRASHED = timedelta(hours=24)
-# Whole project folders are purged by project_scavenge, from outside the library.
-FOLDER_REASONS = (TRASH_REASON, SCAVENGE_REASON)
 CHUNK = 500
 
 
@@ -44,6 +41,7 @@ def trash_maintenance(context: JobContext) -> dict[str, Any]:
                     .where(
                         TrashEntry.id > last,
                         TrashEntry.tenant == runtime.tenant,
+                        # whole project folders: project_scavenge purges those
                         TrashEntry.reason.not_in(FOLDER_REASONS),
                         TrashEntry.purged_at.is_(None),
                         TrashEntry.restored_at.is_(None),
