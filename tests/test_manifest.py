@@ -95,6 +95,7 @@ def _manifest(**changes: object) -> Manifest:
 
 
 def test_write_then_read_round_trips(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
     path = tmp_path / "p" / ".project.yaml"
     manifest = _manifest()
     write_manifest(path, manifest)

@@ -184,3 +184,24 @@ def test_missing_projects_root_has_no_folder_keys(tmp_path: Path) -> None:
     library = LibraryPaths(tmp_path / "nowhere", "user_0")
     assert library.existing_folder_keys() == set()
     assert not os.path.exists(tmp_path / "nowhere")
+
+
+def test_derivative_files_are_found_by_exact_name(paths: LibraryPaths) -> None:
+    paths.create_project_dirs("Wedding")
+    made = [
+        paths.derivative_path("Wedding", "thumbnail", "IMG_1 [v2]", "webp"),
+        paths.derivative_path("Wedding", "preview", "IMG_1 [v2]", "jpg"),
+        paths.derivative_path("Wedding", "thumbnail", "IMG_1 2", "webp"),  # matches as a pattern
+        paths.derivative_path("Wedding", "preview", "a*b", "jpg"),
+        paths.derivative_path("Wedding", "preview", "aXb", "jpg"),
+    ]
+    for path in made:
+        path.write_bytes(b"x")
+    assert paths.derivative_files("Wedding", "IMG_1 [v2]") == [
+        ("thumbnail", made[0]),
+        ("preview", made[1]),
+    ]
+    assert paths.derivative_files("Wedding", "a*b") == [("preview", made[3])]
+    assert paths.derivative_files("Wedding", "x?") == []
+    with pytest.raises(ValueError):
+        paths.derivative_path("Wedding", "thumbnail", "IMG_1", "png")

@@ -4,7 +4,6 @@ left is removed. Safe to run again after a crash: a file already gone is simply 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -13,7 +12,6 @@ from contactsheet.catalog.photos import file_kind, remove_file
 from contactsheet.db.enums import ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.jobs.context import JobContext, PermanentJobError
-from contactsheet.library.paths import DERIVATIVE_DIRS
 from contactsheet.library.trash import record_trash
 from contactsheet.runtime import Runtime
 
@@ -68,14 +66,6 @@ def _files_to_remove(photo: Photo) -> list[str]:
     return going
 
 
-def _derivative_files(runtime: Runtime, folder: str, basename: str) -> list[Path]:
-    found = []
-    for sub in DERIVATIVE_DIRS.values():
-        directory = runtime.paths.project_dir(folder) / sub
-        found += [p for p in directory.glob(f"{basename}.*") if p.stem == basename]
-    return found
-
-
 def commit_photo(runtime: Runtime, project: Project, photo_id: int) -> tuple[str, list[str]]:
     """Apply one photo's decisions; returns ("removed" | "trimmed" | "unchanged", files moved)."""
     folder = runtime.paths.project_dir(project.folder)
@@ -90,7 +80,9 @@ def commit_photo(runtime: Runtime, project: Project, photo_id: int) -> tuple[str
         everything = len(going) == len(photo.filenames)
         sources = [folder / n for n in going if (folder / n).exists()]
         if jpg_goes or everything:
-            sources += _derivative_files(runtime, project.folder, photo.basename)
+            sources += [
+                path for _, path in runtime.paths.derivative_files(project.folder, photo.basename)
+            ]
         moves = [
             (
                 source,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from contactsheet.catalog.photos import (
     add_file,
+    basenames_on_disk,
     free_duplicate_basename,
     photo_in_project,
     same_type_files,
@@ -27,7 +28,7 @@ from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
 from contactsheet.errors import InvalidInput
 from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.names import name_key
-from contactsheet.library.paths import DERIVATIVE_DIRS, LibraryPaths
+from contactsheet.library.paths import LibraryPaths
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,6 @@ class MoveResult:
 def _move_file(source: Path, target: Path) -> None:
     os.link(source, target)  # FileExistsError if taken: never overwrite
     source.unlink()
-
-
-def _derivative_files(paths: LibraryPaths, folder: str, basename: str) -> list[tuple[str, Path]]:
-    found = []
-    for kind, sub in DERIVATIVE_DIRS.items():
-        directory = paths.project_dir(folder) / sub
-        found += [(kind, p) for p in directory.glob(f"{basename}.*") if p.stem == basename]
-    return found
 
 
 def _dest_tags(session: Session, photo: Photo, dest: Project) -> list[int]:
@@ -92,7 +85,7 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
     if joined is not None and any(same_type_files(joined, n) for n in photo.filenames):
         joined = None
         basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
-    elif joined is None and any(dest_dir.glob(f"{photo.basename}.*")):
+    elif joined is None and name_key(photo.basename) in basenames_on_disk(dest_dir):
         basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
     else:
         basename = photo.basename
@@ -107,7 +100,7 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
             target = paths.child(dest_dir, f"{basename}{split_name(name)[1]}")
             _move_file(origin, target)
             moved.append((origin, target))
-        for kind, origin in _derivative_files(paths, source.folder, photo.basename):
+        for kind, origin in paths.derivative_files(source.folder, photo.basename):
             target = paths.derivative_path(dest.folder, kind, basename, origin.suffix.lstrip("."))
             target.parent.mkdir(exist_ok=True)
             if target.exists():

@@ -118,8 +118,18 @@ def photo_elsewhere(
     return (row[0], row[1]) if row else None
 
 
+def basenames_on_disk(folder: Path) -> set[str]:
+    """The name keys of the basenames of every entry in `folder`, compared exactly (a name is
+    never made into a pattern: `IMG_1 [v2]` is not a character class)."""
+    if not folder.is_dir():
+        return set()
+    return {name_key(split_name(entry.name)[0]) for entry in folder.iterdir()}
+
+
 def free_duplicate_basename(session: Session, project: Project, folder: Path, basename: str) -> str:
-    """`<basename>_duplicateN` with the smallest N not used by any photo of the tenant."""
+    """`<basename>_duplicateN` with the smallest N not used by any photo of the tenant nor by
+    any file in `folder` (one put there by hand and not indexed yet would join it)."""
+    on_disk = basenames_on_disk(folder)
     n = 1
     while True:
         candidate = f"{basename}_duplicate{n}"
@@ -128,6 +138,6 @@ def free_duplicate_basename(session: Session, project: Project, folder: Path, ba
                 Photo.tenant == project.tenant, Photo.basename_key == name_key(candidate)
             )
         )
-        if taken is None and not any(folder.glob(f"{candidate}.*")):
+        if taken is None and name_key(candidate) not in on_disk:
             return candidate
         n += 1

@@ -9,17 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project, Tag, TrashEntry
+from contactsheet.db.enums import ProjectStatus, TaskStatus
+from contactsheet.db.tables import Photo, Project, Tag, Task, TrashEntry
 from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.manifest import ManifestError, read_manifest
+from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
 
 STOP_WAIT_SECONDS = 60.0
 DELETE_CHUNK = 500
 TRASH_REASON = "project_delete"
+SCAVENGE_REASON = "project_scavenge"
+# Trash records of whole project folders (moved out of the library), not of files in one.
+FOLDER_REASONS = (TRASH_REASON, SCAVENGE_REASON)
 
 
 def _archived_project(context: JobContext) -> Project:
@@ -49,6 +54,48 @@ def stop_processes(context: JobContext) -> dict[str, Any]:
 def deleted_destination(paths: LibraryPaths, project: Project) -> Path:
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     return paths.deleted_projects_root / f"{project.folder}.{project.id}.{stamp}"
+
+
+def deletion_running(session: Session, project_id: int) -> bool:
+    """A `project_delete` task of the project has not finished: its folder is its to move."""
+    return (
+        session.scalar(
+            select(Task.id)
+            .where(
+                Task.type == "project_delete",
+                Task.project_id == project_id,
+                Task.status == TaskStatus.RUNNING,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def folder_moved_out(session: Session, project: Project) -> bool:
+    """The project's deletion has moved its folder out of the library already."""
+    query = select(TrashEntry.id).where(
+        TrashEntry.project_id == project.id, TrashEntry.reason.in_(FOLDER_REASONS)
+    )
+    if project.archived_at is not None:
+        query = query.where(TrashEntry.trashed_at >= project.archived_at)
+    return session.scalar(query.limit(1)) is not None
+
+
+def archived_folder_fate(session: Session, project: Project, folder: str) -> str:
+    """What becomes of a folder in the library whose manifest names the archived `project`:
+
+    - "deleting": its deletion is under way and moves it;
+    - "leftover": the deletion never moved its folder out and this is that folder, at its
+      recorded name: `project_scavenge` moves it out (restorable for 24 h), as the user asked;
+    - "new": anything else (the deletion moved its folder out already, so this is a copy, a
+      restored backup; or a folder renamed away from the deletion): a new project, never purged.
+    """
+    if deletion_running(session, project.id):
+        return "deleting"
+    if name_key(folder) == project.folder_key and not folder_moved_out(session, project):
+        return "leftover"
+    return "new"
 
 
 def move_folder_to_deleted(context: JobContext, project: Project, reason: str) -> str | None:

@@ -17,7 +17,7 @@ from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.errors import Conflict, ProjectNotFound
 from contactsheet.jobs.queue import JobQueue
-from contactsheet.library.manifest import Manifest, write_manifest
+from contactsheet.library.manifest import Manifest, folders_with_id, write_manifest
 from contactsheet.library.names import (
     clean_display_name,
     name_key,
@@ -26,6 +26,7 @@ from contactsheet.library.names import (
     with_suffix,
 )
 from contactsheet.library.paths import LibraryPaths
+from contactsheet.library.trash import follow_folder as follow_trash
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ def manifest_of(project: Project) -> Manifest:
         tenant=project.tenant,
         created_at=project.created_at,
     )
+
+
+def follow_folder(session: Session, paths: LibraryPaths, project: Project, folder: str) -> None:
+    """The project's folder is now `folder` on disk: its row, its trash records and its manifest
+    follow, in the caller's transaction."""
+    project.folder, project.folder_key = folder, name_key(folder)
+    session.flush()
+    follow_trash(session, paths, project.id, folder)
+    write_manifest(paths.manifest_path(folder), manifest_of(project))
 
 
 def _free_name_and_folder(
@@ -150,6 +160,24 @@ def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
         return ProjectSummary(project, count or 0)
 
 
+def _moved_folder(session: Session, paths: LibraryPaths, project: Project) -> str:
+    """Where the project's folder went when it was renamed by hand (found by its manifest id,
+    as discovery would follow it); Conflict when it is nowhere in the library (an unplugged disk,
+    moved away): the manifest is never written into a folder made again for it."""
+    others = set(
+        session.scalars(
+            select(Project.folder_key).where(_active(project.tenant), Project.id != project.id)
+        )
+    )
+    found = folders_with_id(paths, project.id, others)
+    if not found:
+        raise Conflict(
+            f"the folder {project.folder!r} of this project is missing from the library; "
+            "put it back, then try again"
+        )
+    return found[0]
+
+
 def rename_project(
     db: Database,
     paths: LibraryPaths,
@@ -175,7 +203,10 @@ def rename_project(
             name = next(c for _, c in numbered(requested) if name_key(c) not in others)
         old_name, project.name, project.name_key = project.name, name, name_key(name)
         session.flush()
-        write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+        if paths.project_dir(project.folder).is_dir():
+            write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+        else:
+            follow_folder(session, paths, project, _moved_folder(session, paths, project))
         if queue is not None and name_key(old_name) != project.name_key:
             queue.start_task(session, "folder_alignment", project_id=project.id, dedup=True)
     log_event(log, "project_renamed", id=project.id, old=old_name, new=name)

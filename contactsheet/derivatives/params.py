@@ -9,9 +9,9 @@ from pathlib import Path
 from contactsheet.config import ProcessingSettings
 from contactsheet.db.enums import DerivativeKind
 from contactsheet.imaging.engine import ENGINE_VERSION, DerivativeSpec
-from contactsheet.library.paths import LibraryPaths
+from contactsheet.library.paths import DERIVATIVE_EXTENSIONS, LibraryPaths
 
-EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
+EXTENSIONS = DERIVATIVE_EXTENSIONS
 MEDIA_TYPES = {"webp": "image/webp", "jpeg": "image/jpeg"}
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.projects import add_project, manifest_of
+from contactsheet.catalog.project_delete import archived_folder_fate
+from contactsheet.catalog.projects import add_project, follow_folder, manifest_of
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
@@ -115,8 +116,7 @@ def _follow(runtime: Runtime, project_id: int, folder: str) -> Project:
     """A known project's folder was renamed by hand: rows follow the folder (SPEC §13)."""
     with runtime.db.write() as session:
         project = session.get_one(Project, project_id)
-        project.folder, project.folder_key = folder, name_key(folder)
-        write_manifest(runtime.paths.manifest_path(folder), manifest_of(project))
+        follow_folder(session, runtime.paths, project, folder)
     return project
 
 
@@ -145,8 +145,14 @@ def folder_discovery(context: JobContext) -> dict[str, Any]:
             continue
         known = projects.get(manifest.id) if manifest else None
         if known is not None and known.status == ProjectStatus.ARCHIVED:
-            skipped.append({"folder": folder, "reason": "folder of a deleted project"})
-            continue
+            with runtime.db.read() as session:
+                fate = archived_folder_fate(session, known, folder)
+            if fate != "new":
+                skipped.append(
+                    {"folder": folder, "reason": f"folder of a deleted project ({fate})"}
+                )
+                continue
+            known = None  # a copy of a deleted project (a restored backup): a new project
         if known is not None and not runtime.paths.project_dir(known.folder).exists():
             project = _follow(runtime, known.id, folder)
             followed.append({"folder": folder, "project_id": project.id, "was": known.folder})

@@ -5,6 +5,7 @@ A reader (or a crash) sees either the old file or the new one, never half of one
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,8 +18,18 @@ TEMP_PREFIX = ".tmp-"
 
 @contextmanager
 def atomic_writer(target: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file; on a clean exit it replaces `target`, otherwise it is removed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a binary file; on a clean exit it replaces `target`, otherwise it is removed.
+
+    The folder must exist: a write never makes one. A project folder made again as a side effect
+    (of a manifest written to a folder renamed by hand, say) would be an empty stranger that
+    rows then follow, while the real folder looks new.
+    """
+    if not target.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"cannot write {target.name}: the folder {target.parent} does not exist",
+            str(target.parent),
+        )
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
     temp = Path(temp_name)
     try:

@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 from contactsheet.library.atomic import atomic_write_text
+from contactsheet.library.names import name_key
+from contactsheet.library.paths import MANIFEST_NAME, LibraryPaths
 
 MANIFEST_VERSION = 1
 
@@ -64,3 +66,22 @@ def read_manifest(path: Path) -> Manifest | None:
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"{path.name} is not a valid manifest: {exc}") from exc
+
+
+def folders_with_id(paths: LibraryPaths, project_id: int, skip: set[str]) -> list[str]:
+    """The project folders whose manifest carries `project_id`, sorted; folders whose name key is
+    in `skip` (those of other projects), hidden ones, links and unreadable manifests left out."""
+    root = paths.projects_root
+    found = []
+    for directory in sorted(root.iterdir()) if root.is_dir() else []:
+        if directory.name.startswith(".") or directory.is_symlink() or not directory.is_dir():
+            continue
+        if name_key(directory.name) in skip:
+            continue
+        try:
+            manifest = read_manifest(directory / MANIFEST_NAME)
+        except ManifestError:
+            continue
+        if manifest is not None and manifest.id == project_id:
+            found.append(directory.name)
+    return found

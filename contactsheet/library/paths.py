@@ -14,7 +14,7 @@ Layout (SPEC §1):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from contactsheet.errors import UnsafePath
 from contactsheet.library.names import name_key
@@ -26,6 +26,8 @@ MANIFEST_NAME = ".project.yaml"
 # Names inside a project folder that belong to the app, not to the photographer.
 RESERVED_NAMES = frozenset({THUMB_DIR, PREVIEW_DIR, TRASH_DIR, MANIFEST_NAME})
 DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
+# Derivative file extension by image format: every name a derivative file can have.
+DERIVATIVE_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 
 
 def _is_single_component(name: str) -> bool:
@@ -78,6 +80,18 @@ class LibraryPaths:
             raise UnsafePath(f"path leaves its folder: {name!r}")
         return path
 
+    def stored(self, relative: str) -> Path:
+        """A path kept in the database (relative to the root) made absolute again, one checked
+        component at a time: a stored value can neither climb out of the library nor end
+        somewhere a link points."""
+        pure = PurePath(relative)
+        if pure.is_absolute() or not pure.parts:
+            raise UnsafePath(f"not a path inside the library: {relative!r}")
+        path = self.root
+        for part in pure.parts:
+            path = self.child(path, part)
+        return path
+
     def project_dir(self, folder: str) -> Path:
         return self.child(self.projects_root, folder)
 
@@ -95,9 +109,25 @@ class LibraryPaths:
 
     def derivative_path(self, folder: str, kind: str, basename: str, extension: str) -> Path:
         """The one place that names derivative files; every step asks it (SPEC §13)."""
+        if extension not in DERIVATIVE_EXTENSIONS.values():
+            raise ValueError(f"not a derivative extension: {extension!r}")
         return self.child(
             self.project_dir(folder) / DERIVATIVE_DIRS[kind], f"{basename}.{extension}"
         )
+
+    def derivative_files(self, folder: str, basename: str) -> list[tuple[str, Path]]:
+        """(kind, path) of every derivative file of `basename` on disk, whatever format made it.
+
+        Exact names only: a basename is never turned into a pattern, so `IMG_1 [v2]` finds the
+        files of `IMG_1 [v2]` and not those of `IMG_1 2`.
+        """
+        found = []
+        for kind in DERIVATIVE_DIRS:
+            for extension in sorted(set(DERIVATIVE_EXTENSIONS.values())):
+                path = self.derivative_path(folder, kind, basename, extension)
+                if path.is_file():
+                    found.append((kind, path))
+        return found
 
     def create_project_dirs(self, folder: str) -> Path:
         project = self.project_dir(folder)

@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.projects import manifest_of
+from contactsheet.catalog.projects import follow_folder
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.jobs.context import JobContext
-from contactsheet.library.manifest import write_manifest
 from contactsheet.library.names import name_key, numbered, safe_folder_name, with_suffix
 
 
@@ -68,8 +67,7 @@ def folder_alignment(context: JobContext) -> dict[str, Any]:
                 continue
             old = project.folder
             source.rename(target)
-            project.folder, project.folder_key = folder, name_key(folder)
-            write_manifest(paths.manifest_path(folder), manifest_of(project))
+            follow_folder(session, paths, project, folder)
         context.publish(
             "folder_renamed", {"project_id": candidate.id, "old_folder": old, "folder": folder}
         )

@@ -8,19 +8,24 @@ import shutil
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from contactsheet.catalog.project_delete import TRASH_REASON, move_folder_to_deleted
+from contactsheet.catalog.project_delete import (
+    FOLDER_REASONS,
+    SCAVENGE_REASON,
+    archived_folder_fate,
+    move_folder_to_deleted,
+)
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
+from contactsheet.errors import UnsafePath
 from contactsheet.ingest.resumable import expire_abandoned as expire_abandoned_uploads
 from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
 
 KEEP_DELETED = timedelta(hours=24)
-SCAVENGE_REASON = "project_scavenge"
 
 
 def _move_leftovers(context: JobContext) -> int:
@@ -46,6 +51,11 @@ def _move_leftovers(context: JobContext) -> int:
         # Only a folder that proves it is this project's goes; anything else is the user's.
         if manifest is None or manifest.id != project.id:
             continue
+        # A copy put back after the deletion moved the folder out (a restored backup) is a new
+        # project for discovery, and a folder the running deletion will move is left to it.
+        with context.runtime.db.read() as session:
+            if archived_folder_fate(session, project, project.folder) != "leftover":
+                continue
         if move_folder_to_deleted(context, project, SCAVENGE_REASON):
             moved += 1
     return moved
@@ -58,7 +68,7 @@ def _purge_expired(context: JobContext) -> int:
         entries = list(
             session.scalars(
                 select(TrashEntry).where(
-                    TrashEntry.reason.in_([TRASH_REASON, SCAVENGE_REASON]),
+                    TrashEntry.reason.in_(FOLDER_REASONS),
                     TrashEntry.purged_at.is_(None),
                     TrashEntry.restored_at.is_(None),
                     TrashEntry.trashed_at < cutoff,
@@ -68,14 +78,30 @@ def _purge_expired(context: JobContext) -> int:
     purged = 0
     for entry in entries:
         context.check_canceled()
-        target = paths.confine(paths.root / entry.trash_path)
-        if not target.is_relative_to(paths.deleted_projects_root):
+        try:
+            target = paths.stored(entry.trash_path)
+        except UnsafePath:
+            continue  # a record that leads out of the library or through a link
+        if target.parent != paths.deleted_projects_root:
             continue
         shutil.rmtree(target, ignore_errors=True)
+        if target.exists():
+            continue  # not all of it could be deleted: try again next time
         with context.runtime.db.write() as session:
             row = session.get(TrashEntry, entry.id)
             if row is not None:
                 row.purged_at = utcnow()
+            # The files trashed inside that project's folder went with it.
+            session.execute(
+                update(TrashEntry)
+                .where(
+                    TrashEntry.project_id == entry.project_id,
+                    TrashEntry.reason.not_in(FOLDER_REASONS),
+                    TrashEntry.purged_at.is_(None),
+                    TrashEntry.restored_at.is_(None),
+                )
+                .values(purged_at=utcnow())
+            )
         purged += 1
     return purged
 

@@ -9,32 +9,39 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.project_delete import TRASH_REASON
+from contactsheet.catalog.project_delete import FOLDER_REASONS
 from contactsheet.clock import utcnow
-from contactsheet.db.tables import TrashEntry
+from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.tables import Project, TrashEntry
+from contactsheet.errors import UnsafePath
 from contactsheet.jobs.context import JobContext
-from contactsheet.maintenance.project_scavenge import SCAVENGE_REASON
+from contactsheet.library.paths import LibraryPaths
+from contactsheet.library.trash import locate
 
 KEEP_TRASHED = timedelta(hours=24)
-# Whole project folders are purged by project_scavenge, from outside the library.
-FOLDER_REASONS = (TRASH_REASON, SCAVENGE_REASON)
 CHUNK = 500
 
 
 def trash_maintenance(context: JobContext) -> dict[str, Any]:
+    """Purge what is due. An entry is marked purged only once its file is deleted, or known to
+    be gone: never while the file may be somewhere the entry can still lead to (its project's
+    folder renamed by hand and not yet followed, an unplugged disk, a deleted project whose
+    folder may be restored)."""
     runtime = context.runtime
     cutoff = utcnow() - KEEP_TRASHED
-    purged = already_gone = 0
+    purged = already_gone = waiting = refused = 0
     last = 0
     while True:
         context.check_canceled()
         with runtime.db.read() as session:
-            entries = list(
-                session.scalars(
-                    select(TrashEntry)
+            rows = list(
+                session.execute(
+                    select(TrashEntry, Project)
+                    .outerjoin(Project, Project.id == TrashEntry.project_id)
                     .where(
                         TrashEntry.id > last,
                         TrashEntry.tenant == runtime.tenant,
+                        # whole project folders: project_scavenge purges those
                         TrashEntry.reason.not_in(FOLDER_REASONS),
                         TrashEntry.purged_at.is_(None),
                         TrashEntry.restored_at.is_(None),
@@ -44,21 +51,47 @@ def trash_maintenance(context: JobContext) -> dict[str, Any]:
                     .limit(CHUNK)
                 )
             )
-        if not entries:
+        if not rows:
             break
-        last = entries[-1].id
+        last = rows[-1][0].id
         done = []
-        for entry in entries:
-            path = runtime.paths.confine(runtime.paths.root / entry.trash_path)
-            if ".trash" not in path.parts:
-                continue  # only ever delete inside a trash folder
-            if path.exists():
-                path.unlink()
+        for entry, project in rows:
+            outcome = _purge_one(runtime.paths, entry, project)
+            if outcome == "purged":
                 purged += 1
-            else:
+            elif outcome == "gone":
                 already_gone += 1
-            done.append(entry.id)
+            elif outcome == "waiting":
+                waiting += 1
+            else:
+                refused += 1
+            if outcome in ("purged", "gone"):
+                done.append(entry.id)
         with runtime.db.write() as session:
             for row in session.scalars(select(TrashEntry).where(TrashEntry.id.in_(done))):
                 row.purged_at = utcnow()
-    return {"purged": purged, "already_gone": already_gone}
+    return {
+        "purged": purged,
+        "already_gone": already_gone,
+        "waiting": waiting,
+        "refused": refused,
+    }
+
+
+def _purge_one(paths: LibraryPaths, entry: TrashEntry, project: Project | None) -> str:
+    """ "purged", "gone" (nothing left to delete), "waiting" (ask again later) or "refused"."""
+    if project is not None and project.status != ProjectStatus.ACTIVE:
+        # The file left with its deleted project's folder; that folder's purge settles it.
+        return "waiting"
+    folder = project.folder if project is not None else None
+    try:
+        place = locate(paths, entry, folder)
+    except UnsafePath:
+        return "refused"  # a record or a folder that leads out of the library or through a link
+    found = next((p for p in place.candidates if p.is_file() and not p.is_symlink()), None)
+    if found is not None:
+        found.unlink()
+        return "purged"
+    if project is not None and not place.project_dir.is_dir():
+        return "waiting"  # the folder is elsewhere for now: discovery will follow it
+    return "gone"
