@@ -24,6 +24,11 @@ _RESERVED = set(logging.makeLogRecord({}).__dict__) | {
 _CHATTY_LOGGERS = ("pyvips",)
 
 
+def event_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The structured fields of a record made by `log_event` (and any other `extra` it carries)."""
+    return _fields(record)
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     extras = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
     extras.update(getattr(record, _FIELDS_ATTR, None) or {})
