@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
+from contactsheet.db.tables import Event, Photo, Project
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
 
@@ -105,6 +105,19 @@ def test_rename_keeps_the_folder(admin: TestClient, runtime: Runtime) -> None:
     assert admin.patch("/api/projects/Wedding", json={"name": "SMITH WEDDING"}).json()["name"] == (
         "SMITH WEDDING"
     )
+
+
+def test_rename_announces_the_changed_manifest(admin: TestClient, runtime: Runtime) -> None:
+    created = create(admin, "Gala")
+    assert admin.patch("/api/projects/Gala", json={"name": "Gala night"}).status_code == 200
+    with runtime.db.read() as session:
+        events = session.scalars(select(Event).where(Event.type == "manifest_changed")).all()
+        announced = [(e.channel, e.data) for e in events]
+    assert announced == [
+        ("jobs", {"project_id": created["id"], "name": "Gala night", "folder": "Gala"})
+    ]
+    manifest = yaml.safe_load((runtime.paths.project_dir("Gala") / ".project.yaml").read_text())
+    assert manifest["name"] == "Gala night"
 
 
 def test_rename_to_a_name_in_use_gets_a_suffix(admin: TestClient) -> None:

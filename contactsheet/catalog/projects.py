@@ -16,6 +16,7 @@ from contactsheet.db import Database
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.errors import Conflict, ProjectNotFound
+from contactsheet.jobs.events import add_event
 from contactsheet.jobs.queue import JobQueue
 from contactsheet.library.manifest import Manifest, folders_with_id, write_manifest
 from contactsheet.library.names import (
@@ -81,13 +82,25 @@ def manifest_of(project: Project) -> Manifest:
     )
 
 
+def rewrite_manifest(session: Session, paths: LibraryPaths, project: Project) -> None:
+    """Write an existing project's manifest again and say so on the event stream, in the caller's
+    transaction: a client showing the project learns its name or folder changed."""
+    write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+    add_event(
+        session,
+        "jobs",
+        "manifest_changed",
+        {"project_id": project.id, "name": project.name, "folder": project.folder},
+    )
+
+
 def follow_folder(session: Session, paths: LibraryPaths, project: Project, folder: str) -> None:
     """The project's folder is now `folder` on disk: its row, its trash records and its manifest
     follow, in the caller's transaction."""
     project.folder, project.folder_key = folder, name_key(folder)
     session.flush()
     follow_trash(session, paths, project.id, folder)
-    write_manifest(paths.manifest_path(folder), manifest_of(project))
+    rewrite_manifest(session, paths, project)
 
 
 def _free_name_and_folder(
@@ -204,7 +217,7 @@ def rename_project(
         old_name, project.name, project.name_key = project.name, name, name_key(name)
         session.flush()
         if paths.project_dir(project.folder).is_dir():
-            write_manifest(paths.manifest_path(project.folder), manifest_of(project))
+            rewrite_manifest(session, paths, project)
         else:
             follow_folder(session, paths, project, _moved_folder(session, paths, project))
         if queue is not None and name_key(old_name) != project.name_key:

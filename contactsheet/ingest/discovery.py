@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from contactsheet.catalog.project_delete import archived_folder_fate
-from contactsheet.catalog.projects import add_project, follow_folder, manifest_of
+from contactsheet.catalog.projects import add_project, follow_folder, rewrite_manifest
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
 from contactsheet.ingest.indexing import CHUNK, index_files, new_files, scan
 from contactsheet.jobs.context import JobContext
-from contactsheet.library.manifest import Manifest, ManifestError, read_manifest, write_manifest
+from contactsheet.library.manifest import Manifest, ManifestError, read_manifest
 from contactsheet.library.names import clean_display_name, name_key, numbered
 from contactsheet.library.paths import PREVIEW_DIR, THUMB_DIR, TRASH_DIR
 from contactsheet.runtime import Runtime
@@ -108,7 +108,7 @@ def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project 
         for sub in (THUMB_DIR, PREVIEW_DIR, TRASH_DIR):
             (directory / sub).mkdir(exist_ok=True)
         # The folder's old manifest (another install's id) is replaced by ours; its name is kept.
-        write_manifest(runtime.paths.manifest_path(folder), manifest_of(project))
+        rewrite_manifest(session, runtime.paths, project)
     return project
 
 
