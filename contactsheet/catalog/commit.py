@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, or_, select
 from contactsheet.catalog.photos import file_kind, remove_file
 from contactsheet.db.enums import ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
+from contactsheet.errors import UnsafePath
 from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.trash import record_trash
 from contactsheet.runtime import Runtime
@@ -151,7 +152,11 @@ def file_removal(context: JobContext) -> dict[str, Any]:
         regenerate = []
         for photo_id, item_id in zip(ids, items, strict=True):
             context.check_canceled()
-            outcome, files = commit_photo(runtime, project, photo_id)
+            try:
+                outcome, files = commit_photo(runtime, project, photo_id)
+            except UnsafePath as exc:  # a `.trash` replaced by a link: the files stay put
+                context.item_done(item_id, ItemStatus.FAILED, exc.message)
+                continue
             context.item_done(
                 item_id, ItemStatus.DONE if outcome != "unchanged" else ItemStatus.SKIPPED
             )

@@ -25,7 +25,7 @@ from contactsheet.catalog.photos import (
 )
 from contactsheet.db.enums import ItemStatus, Pick, ProjectStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
-from contactsheet.errors import InvalidInput
+from contactsheet.errors import ContactSheetError, InvalidInput
 from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
@@ -90,18 +90,25 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
     else:
         basename = photo.basename
     tag_ids = _dest_tags(session, photo, dest)
+    # Every target is named (and confined) before anything moves: a refused path leaves the
+    # photo whole where it was, never half moved.
+    source_dir = paths.project_dir(source.folder)
+    originals = [
+        (paths.child(source_dir, name), paths.child(dest_dir, f"{basename}{split_name(name)[1]}"))
+        for name in photo.filenames
+    ]
+    derivatives = [
+        (origin, paths.derivative_path(dest.folder, kind, basename, origin.suffix.lstrip(".")))
+        for kind, origin in paths.derivative_files(source.folder, photo.basename)
+    ]
     moved: list[tuple[Path, Path]] = []
     stale: list[Path] = []
     try:
-        for name in photo.filenames:
-            origin = paths.child(paths.project_dir(source.folder), name)
-            if not origin.exists():
-                continue
-            target = paths.child(dest_dir, f"{basename}{split_name(name)[1]}")
-            _move_file(origin, target)
-            moved.append((origin, target))
-        for kind, origin in paths.derivative_files(source.folder, photo.basename):
-            target = paths.derivative_path(dest.folder, kind, basename, origin.suffix.lstrip("."))
+        for origin, target in originals:
+            if origin.exists():
+                _move_file(origin, target)
+                moved.append((origin, target))
+        for origin, target in derivatives:
             target.parent.mkdir(exist_ok=True)
             if target.exists():
                 stale.append(origin)  # the joined photo has its own; this copy would be orphaned
@@ -163,7 +170,7 @@ def image_move_files(context: JobContext) -> dict[str, Any]:
                 else:
                     source_id = photo.project_id
                     result = move_photo(session, runtime.paths, photo, dest)
-        except (OSError, InvalidInput) as exc:
+        except (OSError, ContactSheetError) as exc:  # a refused path costs this photo only
             counts["failed"] += 1
             context.item_done(item_id, ItemStatus.FAILED, str(exc))
             continue

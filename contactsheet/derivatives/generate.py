@@ -18,6 +18,7 @@ from contactsheet.db.enums import DerivativeStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.cache import Decision, Reason, decide, file_size_of
 from contactsheet.derivatives.params import derivative_path, params_key, params_of, specs
+from contactsheet.errors import UnsafePath
 from contactsheet.imaging.engine import DecodeError, pick_source, render, thumbhash_of
 from contactsheet.imaging.fingerprint import fingerprint
 from contactsheet.library.atomic import atomic_write_bytes
@@ -161,7 +162,23 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         return outcome
     decisions: dict[str, Decision] = {}
     for kind, spec in wanted.items():
-        target = derivative_path(runtime.paths, source.folder, source.basename, spec)
+        try:
+            target = derivative_path(runtime.paths, source.folder, source.basename, spec)
+        except UnsafePath as exc:  # its folder was replaced by a link: nothing is written there
+            _record(
+                runtime,
+                source,
+                kind,
+                status=DerivativeStatus.FAILED,
+                fingerprint_=source_fp,
+                source_size=source_size,
+                params=params_of(spec),
+                key=params_key(spec),
+                file_size=None,
+                error=exc.message,
+            )
+            outcome.statuses[kind], outcome.error = DerivativeStatus.FAILED, exc.message
+            continue
         decisions[kind] = decide(
             records.get(kind),
             source_fingerprint=source_fp,
@@ -174,7 +191,9 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
             outcome.statuses[kind] = records[kind].status
             if records[kind].status == DerivativeStatus.FAILED:
                 outcome.error = records[kind].error
-    needed = [spec for kind, spec in wanted.items() if decisions[kind].generate]
+    needed = [
+        spec for kind, spec in wanted.items() if kind in decisions and decisions[kind].generate
+    ]
     if not needed:
         return outcome
     started = time.monotonic()

@@ -15,7 +15,8 @@ from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.generate import PhotoNotFound, PhotoOutcome, generate_photo
-from contactsheet.derivatives.params import derivative_path, params_key, specs
+from contactsheet.derivatives.params import DerivativeSpec, derivative_path, params_key, specs
+from contactsheet.errors import UnsafePath
 from contactsheet.imaging.engine import configure, pick_source
 from contactsheet.jobs.context import JobCanceled, JobContext, WorkerStopping
 from contactsheet.runtime import Runtime
@@ -200,6 +201,17 @@ def _size(path: Any) -> int | None:
         return None
 
 
+def _derivative_size(
+    runtime: Runtime, folder: str, basename: str, spec: DerivativeSpec
+) -> int | None:
+    """The size of a derivative file, None when it is not there or its folder was replaced by a
+    link (a file outside the library is never the library's)."""
+    try:
+        return _size(derivative_path(runtime.paths, folder, basename, spec))
+    except UnsafePath:
+        return None
+
+
 def cache_validation(context: JobContext) -> dict[str, Any]:
     """Compare every derivative record with the disk (stat only), mark what is gone `missing`,
     drop records made with other parameters, and queue one generation for whatever needs it."""
@@ -230,7 +242,7 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
                 elif record.status == DerivativeStatus.FAILED:
                     needs |= record.source_size != source_size or record.source_name != source
                 else:
-                    size = _size(derivative_path(runtime.paths, folder, photo.basename, spec))
+                    size = _derivative_size(runtime, folder, photo.basename, spec)
                     if record.status == DerivativeStatus.MISSING or size != record.file_size:
                         if record.status != DerivativeStatus.MISSING:
                             missing_ids.append(record.id)

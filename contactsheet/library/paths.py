@@ -95,14 +95,29 @@ class LibraryPaths:
     def project_dir(self, folder: str) -> Path:
         return self.child(self.projects_root, folder)
 
+    def app_dir(self, folder: str, name: str) -> Path:
+        """One of the app's own folders of a project (`.thumb`, `.preview`, `.trash`).
+
+        It must be a real folder of the project: one replaced by a link is refused, wherever the
+        link leads, so no move, commit or cache write ever reaches through it.
+        """
+        project = self.project_dir(folder)
+        path = project / name
+        if path.is_symlink() or self.confine(path).parent != project:
+            raise UnsafePath(
+                f"{folder}/{name} is a link, not a folder of the project: the app does not"
+                " follow it"
+            )
+        return path
+
     def thumb_dir(self, folder: str) -> Path:
-        return self.project_dir(folder) / THUMB_DIR
+        return self.app_dir(folder, THUMB_DIR)
 
     def preview_dir(self, folder: str) -> Path:
-        return self.project_dir(folder) / PREVIEW_DIR
+        return self.app_dir(folder, PREVIEW_DIR)
 
     def trash_dir(self, folder: str) -> Path:
-        return self.project_dir(folder) / TRASH_DIR
+        return self.app_dir(folder, TRASH_DIR)
 
     def manifest_path(self, folder: str) -> Path:
         return self.project_dir(folder) / MANIFEST_NAME
@@ -111,18 +126,21 @@ class LibraryPaths:
         """The one place that names derivative files; every step asks it (SPEC §13)."""
         if extension not in DERIVATIVE_EXTENSIONS.values():
             raise ValueError(f"not a derivative extension: {extension!r}")
-        return self.child(
-            self.project_dir(folder) / DERIVATIVE_DIRS[kind], f"{basename}.{extension}"
-        )
+        return self.child(self.app_dir(folder, DERIVATIVE_DIRS[kind]), f"{basename}.{extension}")
 
     def derivative_files(self, folder: str, basename: str) -> list[tuple[str, Path]]:
         """(kind, path) of every derivative file of `basename` on disk, whatever format made it.
 
         Exact names only: a basename is never turned into a pattern, so `IMG_1 [v2]` finds the
-        files of `IMG_1 [v2]` and not those of `IMG_1 2`.
+        files of `IMG_1 [v2]` and not those of `IMG_1 2`. A derivative folder replaced by a link
+        holds nothing of the library's: its files are never listed, so never moved or trashed.
         """
         found = []
-        for kind in DERIVATIVE_DIRS:
+        for kind, name in DERIVATIVE_DIRS.items():
+            try:
+                self.app_dir(folder, name)
+            except UnsafePath:
+                continue
             for extension in sorted(set(DERIVATIVE_EXTENSIONS.values())):
                 path = self.derivative_path(folder, kind, basename, extension)
                 if path.is_file():
