@@ -37,6 +37,8 @@ from contactsheet.runtime import Runtime
 
 WEB = Path(__file__).with_name("web")
 JSON_BODY_LIMIT = 1024 * 1024
+# A poll in flight finishes within this; beyond it the hub is cancelled.
+HUB_STOP_SECONDS = 5.0
 # Routes whose bodies are files, limited by their own per-file rules instead.
 STREAMING_SUFFIXES = ("/upload",)
 
@@ -58,6 +60,9 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         finally:
             if pipeline is not None:
                 await anyio.to_thread.run_sync(pipeline.stop)
+            hub.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(hub_task), HUB_STOP_SECONDS)
             hub_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await hub_task

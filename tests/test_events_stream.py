@@ -434,3 +434,32 @@ def test_a_stream_that_never_starts_gives_its_slot_back(app: FastAPI) -> None:
         for _ in range(6):
             client.portal.call(request_once)
         assert app.state.hub._subscribers == set()
+
+
+def test_the_app_always_stops_while_events_are_published(runtime: Runtime) -> None:
+    """Shutdown stops the event hub even when the stop meets a poll running on its thread; a lost
+    cancel there once left `serve` (and the test client) waiting forever."""
+    from fastapi.testclient import TestClient
+
+    app = create_app(runtime)
+    publishing = threading.Event()
+    publishing.set()
+
+    def publish_all_the_time() -> None:
+        while publishing.is_set():
+            publish(runtime.db, "jobs", "job_progress", {"n": 1})
+            time.sleep(0.001)
+
+    def start_and_stop(cycles: int) -> None:
+        for i in range(cycles):
+            with TestClient(app):
+                time.sleep(0.002 * (i % 10))
+
+    publisher = threading.Thread(target=publish_all_the_time, daemon=True)
+    publisher.start()
+    cycler = threading.Thread(target=start_and_stop, args=(60,), daemon=True)
+    cycler.start()
+    cycler.join(timeout=120)
+    publishing.clear()
+    publisher.join()
+    assert not cycler.is_alive(), "the app did not stop: its event hub kept running"

@@ -129,6 +129,7 @@ class EventHub:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = asyncio.Event()
+        self._stopping = False
 
     @property
     def cursor(self) -> int:
@@ -144,15 +145,27 @@ class EventHub:
             with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
                 self._loop.call_soon_threadsafe(self._wake.set)
 
+    def stop(self) -> None:
+        """End `run` after its current poll. Cancelling the task alone is not enough: a cancel
+        that arrives while a poll waits on its thread can be lost, and shutdown then waits
+        forever."""
+        self._stopping = True
+        self.wake()
+
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._cursor = await anyio.to_thread.run_sync(_newest_id, self.db)
+        self._cursor = await anyio.to_thread.run_sync(_newest_id, self.db, abandon_on_cancel=True)
         self._started.set()
-        while True:
+        while not self._stopping:
             try:
                 rows = await anyio.to_thread.run_sync(
-                    _rows_after, self.db, self._cursor, CHANNELS, BACKLOG_LIMIT
+                    _rows_after,
+                    self.db,
+                    self._cursor,
+                    CHANNELS,
+                    BACKLOG_LIMIT,
+                    abandon_on_cancel=True,
                 )
             except Exception as exc:  # a database hiccup must not end the stream for everyone
                 log_event(log, "event_poll_failed", logging.WARNING, error=repr(exc))
