@@ -50,6 +50,19 @@ class ProjectNotFound(NotFound):
     code = "project_not_found"
 
 
+class PhotoNotFound(NotFound):
+    """No such photo, or it (or its project) went away since it was looked up."""
+
+    code = "photo_not_found"
+
+
+class Undecodable(ContactSheetError):
+    """Nothing can be shown for a photo: no decoder reads its source, or the source is gone."""
+
+    status = 422
+    code = "undecodable_source"
+
+
 class Conflict(ContactSheetError):
     status = 409
     code = "conflict"

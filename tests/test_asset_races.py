@@ -50,7 +50,7 @@ def folder(api: TestClient, runtime: Runtime) -> str:
 
 def after_lookup(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
     """Run `action` once, just after the route has found the photo's id."""
-    lookup = assets._photo_id
+    lookup = assets.photo_named
     done = []
 
     def racing(runtime: Runtime, folder: str, basename: str) -> int:
@@ -60,7 +60,7 @@ def after_lookup(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) ->
             action()
         return photo_id
 
-    monkeypatch.setattr(assets, "_photo_id", racing)
+    monkeypatch.setattr(assets, "photo_named", racing)
 
 
 def assert_not_found(response: object) -> None:

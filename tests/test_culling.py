@@ -213,9 +213,12 @@ def test_commit_leaves_exactly_the_kept_files(
 
     removed = {e.data["photo_id"] for e in events(runtime, "item_removed")}
     assert removed == {ids["A4"], ids["A5"]}
-    states = [e for e in events(runtime, "pending_changes_state") if "pending" in e.data]
+    states = events(runtime, "pending_changes_state")
     assert states and states[-1].channel == "pending-changes"
-    assert states[-1].data["project"] == folder and states[-1].data["pending"] is None
+    # One shape for every cause (keep flags, commit, revert): an entry per project, zeros at last.
+    nothing = {"project": folder, "project_id": project_id, "photos": 0, "jpg": 0, "raw": 0}
+    assert states[-1].data == {"projects": [nothing], "project_ids": [project_id]}
+    assert all(set(e.data) == {"projects", "project_ids"} for e in states)
     assert pending(admin)["total"] == {"photos": 0, "jpg": 0, "raw": 0}
 
     listing = admin.get(
@@ -267,8 +270,10 @@ def test_revert_resets_flags_and_touches_no_file(
     with runtime.db.read() as session:
         assert session.scalars(select(TrashEntry)).all() == []
     assert pending(admin)["total"] == {"photos": 0, "jpg": 0, "raw": 0}
-    reverts = [e for e in events(runtime, "pending_changes_state") if e.data.get("projects") == []]
-    assert len(reverts) == 2 and all(e.channel == "pending-changes" for e in reverts)
+    reverts = events(runtime, "pending_changes_state")[-2:]
+    assert [e.data["project_ids"] for e in reverts] == [[first["id"]], [second["id"]]]
+    assert all(p["photos"] == 0 for e in reverts for p in e.data["projects"])
+    assert all(e.channel == "pending-changes" for e in reverts)
     # A commit with nothing pending starts nothing and moves nothing.
     nothing = admin.post(f"/api/projects/{first['folder']}/commit-changes")
     assert nothing.status_code == 202 and nothing.json()["tasks"] == []

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-import contactsheet.api.photo_list
+import contactsheet.catalog.pages
 from contactsheet.db.tables import Photo
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
@@ -312,13 +312,13 @@ def test_all_keys(admin: TestClient, catalog: Catalog, monkeypatch: pytest.Monke
     project_id, folder = next(iter(catalog.projects.items()))
     in_project = get_ok(admin, "/api/photos/all-keys", {"project": folder})
     assert [i[0] for i in in_project["items"]] == model_listing(catalog.in_project(project_id), {})
-    monkeypatch.setattr(contactsheet.api.photo_list, "ALL_KEYS_CAP", 100)
+    monkeypatch.setattr(contactsheet.catalog.pages, "ALL_KEYS_CAP", 100)
     assert error_code(admin.get("/api/photos/all-keys"), 413) == "payload_too_large"
     narrow = {"rating_min": 5, "file_type": "raw"}
     expected = model_listing(catalog.rows, narrow)
     assert 0 < len(expected) <= 100
     assert [i[0] for i in get_ok(admin, "/api/photos/all-keys", narrow)["items"]] == expected
-    monkeypatch.setattr(contactsheet.api.photo_list, "ALL_KEYS_CAP", len(expected))
+    monkeypatch.setattr(contactsheet.catalog.pages, "ALL_KEYS_CAP", len(expected))
     assert get_ok(admin, "/api/photos/all-keys", narrow)["total"] == len(expected)
 
 

@@ -1,5 +1,6 @@
-"""Thumbnails, previews and originals. A missing derivative of an existing photo is made on the
-spot and served: never a 404 for a photo that exists, never a 500 (SPEC §2 point 4)."""
+"""Thumbnails, previews and originals over HTTP: ETags, 304s and whole files. A missing
+derivative of an existing photo is made on the spot and served: never a 404 for a photo that
+exists, never a 500 (docs/derivatives.md)."""
 
 from __future__ import annotations
 
@@ -12,32 +13,22 @@ from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
 
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import Text
-from contactsheet.catalog.photos import file_kind, split_name
-from contactsheet.catalog.projects import find_project
-from contactsheet.db.enums import DerivativeStatus, ProjectStatus
-from contactsheet.db.tables import Photo, Project
-from contactsheet.derivatives.cache import file_size_of
-from contactsheet.derivatives.generate import (
-    PhotoNotFound,
-    PhotoSource,
-    file_for,
-    generate_photo,
-    load_source,
-)
 from contactsheet.derivatives.params import MEDIA_TYPES, specs
-from contactsheet.errors import ContactSheetError, NotFound
-from contactsheet.library.names import name_key
+from contactsheet.derivatives.serving import (
+    BROWSER_FORMATS,
+    derivative_file,
+    photo_named,
+    viewable_original,
+)
+from contactsheet.errors import PhotoNotFound
 from contactsheet.runtime import Runtime
 
 router = APIRouter(tags=["assets"])
-# Private photos: a shared cache (proxy, CDN) must never keep them (SPEC §13).
+# Private photos: a shared cache (proxy, CDN) must never keep them.
 CACHE_CONTROL = "private, max-age=3600, must-revalidate"
-ORIGINAL_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mpo": "image/jpeg",
-                  ".png": "image/png", ".webp": "image/webp"}  # fmt: skip
 
 
 def _image_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
@@ -49,29 +40,7 @@ def _image_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
 
 
 DERIVATIVE_RESPONSES = _image_responses(*MEDIA_TYPES.values())
-IMAGE_RESPONSES = _image_responses(*ORIGINAL_TYPES.values(), *MEDIA_TYPES.values())
-
-
-class PhotoNotFoundError(NotFound):
-    code = "photo_not_found"
-
-
-class Undecodable(ContactSheetError):
-    status = 422
-    code = "undecodable_source"
-
-
-def _photo_id(runtime: Runtime, folder: str, basename: str) -> int:
-    with runtime.db.read() as session:
-        project = find_project(session, runtime.tenant, folder)
-        photo_id = session.scalar(
-            select(Photo.id).where(
-                Photo.project_id == project.id, Photo.basename_key == name_key(basename)
-            )
-        )
-    if photo_id is None:
-        raise PhotoNotFoundError(f"no photo {basename!r} in {folder!r}")
-    return photo_id
+IMAGE_RESPONSES = _image_responses(*BROWSER_FORMATS.values(), *MEDIA_TYPES.values())
 
 
 def _headers(stat: os.stat_result) -> dict[str, str]:
@@ -131,39 +100,19 @@ def _serve_derivative(request: Request, path: Path, media_type: str) -> Response
     return Response(data, media_type=media_type, headers=headers)
 
 
-def _derivative(runtime: Runtime, photo_id: int, kind: str) -> tuple[PhotoSource, Path]:
-    source, records = load_source(runtime, photo_id)
-    path = file_for(runtime, source, kind)
-    record = records.get(kind)
-    trusted = (
-        record is not None
-        and record.status == DerivativeStatus.GENERATED
-        and file_size_of(path) == record.file_size
-    )
-    if not trusted:
-        outcome = generate_photo(runtime, photo_id, force=False)
-        made = outcome.statuses.get(kind) == DerivativeStatus.GENERATED
-        if not made or file_size_of(path) is None:
-            # Undecodable, or nothing to make it from: the source itself is gone (its record
-            # may still say `generated`).
-            raise Undecodable(outcome.error or "the derivative could not be made")
-    return source, path
-
-
 def _derivative_response(
     request: Request, runtime: Runtime, folder: str, basename: str, kind: str
 ) -> Response:
-    photo_id = _photo_id(runtime, folder, basename)
+    photo_id = photo_named(runtime, folder, basename)
     media_type = MEDIA_TYPES[specs(runtime.settings.processing)[kind].format]
     for _attempt in range(2):
         try:
-            _source, path = _derivative(runtime, photo_id, kind)
-            return _serve_derivative(request, path, media_type)
+            return _serve_derivative(request, derivative_file(runtime, photo_id, kind), media_type)
         except PhotoNotFound:
             break  # deleted (or its project) since we looked it up
         except FileNotFoundError:
             continue  # removed between the check and the read: look again
-    raise PhotoNotFoundError(f"no photo {basename!r} in {folder!r}")
+    raise PhotoNotFound(f"no photo {basename!r} in {folder!r}")
 
 
 @router.get(
@@ -186,37 +135,16 @@ def preview(folder: str, basename: Text, request: Request, runtime: RuntimeDep) 
     return _derivative_response(request, runtime, folder, basename, "preview")
 
 
-def _viewable_original(runtime: Runtime, photo_id: int, basename: str) -> tuple[str, str] | None:
-    """(project folder, file name) of the original a browser shows, JPG first; None if none.
-    Read again after the lookup: the photo or its project may have gone since (404)."""
-    with runtime.db.read() as session:
-        row = session.execute(
-            select(Photo.filenames, Project.folder)
-            .join(Project, Project.id == Photo.project_id)
-            .where(Photo.id == photo_id, Project.status == ProjectStatus.ACTIVE)
-        ).first()
-    if row is None:
-        raise PhotoNotFoundError(f"no photo {basename!r} any more")
-    filenames, project_folder = row
-    viewable = sorted(
-        (n for n in filenames if split_name(n)[1].lower() in ORIGINAL_TYPES),
-        key=lambda n: file_kind(n) != "jpg",
-    )
-    return (project_folder, viewable[0]) if viewable else None
-
-
 @router.get(
     "/api/projects/{folder}/image/{basename}", response_class=Response, responses=IMAGE_RESPONSES
 )
 def image(folder: str, basename: Text, request: Request, runtime: RuntimeDep) -> Response:
     """The original JPG (or PNG/WebP) when there is one a browser shows; otherwise the preview
     (also when the original has gone from disk). 404: no such photo; 422: nothing to show."""
-    photo_id = _photo_id(runtime, folder, basename)
-    original = _viewable_original(runtime, photo_id, basename)
+    photo_id = photo_named(runtime, folder, basename)
+    original = viewable_original(runtime, photo_id)
     if original is not None:
-        project_folder, name = original
-        path = runtime.paths.child(runtime.paths.project_dir(project_folder), name)
-        served = _serve_original(request, path, ORIGINAL_TYPES[split_name(name)[1].lower()])
+        served = _serve_original(request, original, BROWSER_FORMATS[original.suffix.lower()])
         if served is not None:
             return served
     return _derivative_response(request, runtime, folder, basename, "preview")

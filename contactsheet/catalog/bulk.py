@@ -17,6 +17,7 @@ from contactsheet.db.enums import Pick, ProjectStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
 from contactsheet.errors import InvalidInput
 from contactsheet.library.names import clean_display_name, name_key
+from contactsheet.runtime import Runtime
 
 MAX_ITEMS = 2000
 
@@ -83,6 +84,25 @@ def apply_edit(session: Session, tenant: str, ids: Sequence[int], edit: Edit) ->
     return result
 
 
+def run_bulk(runtime: Runtime, ids: Sequence[int], edit: Edit, *, dry_run: bool) -> BulkResult:
+    """`edit` applied to every photo of `ids` in one transaction, rolled back for a dry run."""
+    check_size(ids)
+    result = BulkResult(dry_run=dry_run)
+    try:
+        with runtime.db.write() as session:
+            outcome = apply_edit(session, runtime.tenant, ids, edit)
+            result.changed, result.unchanged, result.failed = (
+                outcome.changed,
+                outcome.unchanged,
+                outcome.failed,
+            )
+            if dry_run:
+                raise Rollback
+    except Rollback:
+        pass
+    return result
+
+
 def set_keep(keep_jpg: bool | None, keep_raw: bool | None) -> Edit:
     def edit(_session: Session, photo: Photo) -> bool:
         if keep_jpg and not photo.jpg_available:
@@ -97,12 +117,6 @@ def set_keep(keep_jpg: bool | None, keep_raw: bool | None) -> Edit:
         return before != (photo.keep_jpg, photo.keep_raw)
 
     return edit
-
-
-def revert_keep(_session: Session, photo: Photo) -> bool:
-    before = (photo.keep_jpg, photo.keep_raw)
-    photo.keep_jpg, photo.keep_raw = photo.jpg_available, photo.raw_available
-    return before != (photo.keep_jpg, photo.keep_raw)
 
 
 def set_visibility(visibility: Visibility) -> Edit:

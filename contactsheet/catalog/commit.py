@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import select
 
+from contactsheet.catalog.culling import announce_pending, pending_condition
 from contactsheet.catalog.photos import file_kind, remove_file
 from contactsheet.db.enums import ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
@@ -17,42 +18,6 @@ from contactsheet.library.trash import record_trash
 from contactsheet.runtime import Runtime
 
 IMAGE_KINDS = ("jpg", "raw", "other")
-
-
-def pending_condition() -> Any:
-    return or_(
-        and_(Photo.jpg_available, ~Photo.keep_jpg), and_(Photo.raw_available, ~Photo.keep_raw)
-    )
-
-
-def pending_counts(runtime: Runtime, project_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """Per project: photos with pending deletions, and how many JPG and RAW files would go."""
-    jpg_goes = func.sum(case((and_(Photo.jpg_available, ~Photo.keep_jpg), 1), else_=0))
-    raw_goes = func.sum(case((and_(Photo.raw_available, ~Photo.keep_raw), 1), else_=0))
-    query = (
-        select(Project.folder, Project.id, func.count(), jpg_goes, raw_goes)
-        .join(Project, Project.id == Photo.project_id)
-        .where(
-            Project.tenant == runtime.tenant,
-            Project.status == ProjectStatus.ACTIVE,
-            pending_condition(),
-        )
-        .group_by(Project.folder, Project.id)
-        .order_by(Project.folder)
-    )
-    if project_ids is not None:
-        query = query.where(Project.id.in_(project_ids))
-    with runtime.db.read() as session:
-        return [
-            {
-                "project": folder,
-                "project_id": pid,
-                "photos": n,
-                "jpg": int(j or 0),
-                "raw": int(r or 0),
-            }
-            for folder, pid, n, j, r in session.execute(query)
-        ]
 
 
 def _files_to_remove(photo: Photo) -> list[str]:
@@ -177,10 +142,5 @@ def file_removal(context: JobContext) -> dict[str, Any]:
                     payload={"photo_ids": regenerate, "force": False},
                     origin="system",
                 )
-        counts = pending_counts(runtime, [project.id])
-        context.publish(
-            "pending_changes_state",
-            {"project": project.folder, "pending": counts[0] if counts else None},
-            channel="pending-changes",
-        )
+        announce_pending(runtime, [project.id])
     return totals

@@ -199,6 +199,11 @@ def _order(sort: Sort, *, forward: bool) -> list[Any]:
     return [sort.column.desc(), Photo.id.desc()]
 
 
+def listing_order(sort: Sort) -> list[Any]:
+    """The ORDER BY of a listing read front to back: every answer that lists photos uses it."""
+    return _order(sort, forward=True)
+
+
 def list_photos(
     session: Session,
     *,

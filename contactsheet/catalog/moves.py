@@ -8,6 +8,7 @@ a type it already has (a JPG meeting its RAW); otherwise the moving photo takes 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contactsheet.catalog.bulk import check_size, load_photos
 from contactsheet.catalog.photos import (
     add_file,
     basenames_on_disk,
@@ -23,12 +25,14 @@ from contactsheet.catalog.photos import (
     same_type_files,
     split_name,
 )
+from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import ItemStatus, Pick, ProjectStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
 from contactsheet.errors import ContactSheetError, InvalidInput
 from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
+from contactsheet.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,34 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
     session.flush()
     _set_tags(session, photo.id, tag_ids)
     return MoveResult(photo.id, "moved", photo.id, basename)
+
+
+def request_move(
+    runtime: Runtime, photo_ids: Sequence[int], dest_folder: str, *, dry_run: bool
+) -> dict[str, Any]:
+    """Start an `image_move` task for the photos not already in the destination project."""
+    check_size(photo_ids)
+    with runtime.db.write() as session:
+        dest = find_project(session, runtime.tenant, dest_folder)
+        photos = load_photos(session, runtime.tenant, photo_ids)
+        failed = [{"photo_id": i, "error": "no such photo"} for i in photo_ids if i not in photos]
+        already = [i for i, p in photos.items() if p.project_id == dest.id]
+        moving = sorted(i for i, p in photos.items() if p.project_id != dest.id)
+        answer: dict[str, Any] = {
+            "dry_run": dry_run,
+            "moving": moving,
+            "already_there": already,
+            "failed": failed,
+        }
+        if moving and not dry_run:
+            job = runtime.queue.start_task(
+                session,
+                "image_move",
+                project_id=dest.id,
+                payload={"photo_ids": moving, "dest_project_id": dest.id},
+            )
+            answer["task_id"] = job.task_id
+    return answer
 
 
 def image_move_files(context: JobContext) -> dict[str, Any]:

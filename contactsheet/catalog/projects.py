@@ -166,6 +166,13 @@ def find_project(session: Session, tenant: str, folder: str) -> Project:
     return project
 
 
+def project_id_of(db: Database, tenant: str, folder: str) -> int:
+    """The id of the active project in `folder`; `ProjectNotFound` otherwise. Every request that
+    names a project by its folder asks here."""
+    with db.read() as session:
+        return find_project(session, tenant, folder).id
+
+
 def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
     with db.read() as session:
         project = find_project(session, tenant, folder)

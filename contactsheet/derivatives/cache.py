@@ -1,4 +1,4 @@
-"""The cache rules of SPEC §2, in one place.
+"""The cache rules, in one place (docs/derivatives.md).
 
 A derivative may be skipped only when all hold: the source's fingerprint equals the recorded one;
 the parameters (sizes, quality, format, engine version) equal the recorded ones; the file exists
@@ -53,9 +53,21 @@ def decide(
         return Decision(False, Reason.FAILED_UNCHANGED)
     if file_size is None or record.status == DerivativeStatus.MISSING:
         return Decision(True, Reason.FILE_MISSING)
-    if record.status != DerivativeStatus.GENERATED or file_size != record.file_size:
+    if not file_matches(record, file_size):
         return Decision(True, Reason.FILE_SIZE_DIFFERS)
     return Decision(False, Reason.CACHE_HIT)
+
+
+def file_matches(record: Derivative | None, file_size: int | None) -> bool:
+    """Whether the file on disk is the one its record describes: the record says `generated` and
+    the file has the recorded size. Generation, cache validation and serving all ask this, so
+    none of them can trust a record whose file is gone."""
+    return (
+        record is not None
+        and record.status == DerivativeStatus.GENERATED
+        and file_size is not None
+        and file_size == record.file_size
+    )
 
 
 def file_size_of(path: object) -> int | None:

@@ -9,7 +9,6 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from contactsheet.db.enums import DerivativeStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.cache import Decision, Reason, decide, file_size_of
 from contactsheet.derivatives.params import derivative_path, params_key, params_of, specs
-from contactsheet.errors import UnsafePath
+from contactsheet.errors import PhotoNotFound, UnsafePath
 from contactsheet.imaging.engine import DecodeError, pick_source, render, thumbhash_of
 from contactsheet.imaging.fingerprint import fingerprint
 from contactsheet.library.atomic import atomic_write_bytes
@@ -51,10 +50,6 @@ class PhotoOutcome:
         )
 
 
-class PhotoNotFound(LookupError):
-    pass
-
-
 # One lock per photo id, alive while someone holds or waits for it: 50 concurrent requests for a
 # missing thumbnail make one generation; the other 49 find it made.
 _locks: weakref.WeakValueDictionary[int, threading.Lock] = weakref.WeakValueDictionary()
@@ -78,7 +73,7 @@ def load_source(runtime: Runtime, photo_id: int) -> tuple[PhotoSource, dict[str,
             .where(Photo.id == photo_id, Project.status == ProjectStatus.ACTIVE)
         ).first()
         if row is None:
-            raise PhotoNotFound(photo_id)
+            raise PhotoNotFound(f"no photo {photo_id}")
         photo, folder = row
         records = {
             d.kind: d
@@ -248,12 +243,6 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         **({"warning": rendered[0].warning} if rendered[0].warning else {}),
     )
     return outcome
-
-
-def file_for(runtime: Runtime, source: PhotoSource, kind: str) -> Path:
-    return derivative_path(
-        runtime.paths, source.folder, source.basename, specs(runtime.settings.processing)[kind]
-    )
 
 
 def plan_photo(runtime: Runtime, photo_id: int, *, force: bool) -> dict[str, str]:

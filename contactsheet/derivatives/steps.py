@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
-from contactsheet.derivatives.generate import PhotoNotFound, PhotoOutcome, generate_photo
+from contactsheet.derivatives.cache import file_matches
+from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
 from contactsheet.derivatives.params import DerivativeSpec, derivative_path, params_key, specs
-from contactsheet.errors import UnsafePath
+from contactsheet.errors import PhotoNotFound, UnsafePath
 from contactsheet.imaging.engine import configure, pick_source
 from contactsheet.jobs.context import JobCanceled, JobContext, WorkerStopping
 from contactsheet.runtime import Runtime
@@ -243,7 +244,7 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
                     needs |= record.source_size != source_size or record.source_name != source
                 else:
                     size = _derivative_size(runtime, folder, photo.basename, spec)
-                    if record.status == DerivativeStatus.MISSING or size != record.file_size:
+                    if not file_matches(record, size):
                         if record.status != DerivativeStatus.MISSING:
                             missing_ids.append(record.id)
                         needs = True
