@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.catalog import projects
 from contactsheet.catalog.projects import ProjectSummary
-from contactsheet.db.tables import Project
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
@@ -28,22 +27,14 @@ class ProjectOut(BaseModel):
     updated_at: datetime
     archived_at: datetime | None
     missing_since: datetime | None
-    photo_count: int | None
+    photo_count: int | None = None
     task_id: int | None = None
 
     @classmethod
-    def of(cls, project: Project, photo_count: int | None = None) -> ProjectOut:
-        return cls(
-            id=project.id,
-            name=project.name,
-            folder=project.folder,
-            status=project.status,
-            created_at=project.created_at,
-            updated_at=project.updated_at,
-            archived_at=project.archived_at,
-            missing_since=project.missing_since,
-            photo_count=photo_count,
-        )
+    def of(cls, project: object, photo_count: int | None = None) -> ProjectOut:
+        """The answer for a project row (read by its attributes)."""
+        out = cls.model_validate(project, from_attributes=True)
+        return out.model_copy(update={"photo_count": photo_count})
 
     @classmethod
     def of_summary(cls, summary: ProjectSummary) -> ProjectOut:

@@ -6,13 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import PhotoId
-from contactsheet.catalog.projects import find_project
+from contactsheet.catalog.bulk import MAX_ITEMS
+from contactsheet.catalog.projects import photos_belong, project_id_of
 from contactsheet.db.enums import JobScope
-from contactsheet.db.tables import Photo
 from contactsheet.errors import Conflict, InvalidInput
 from contactsheet.jobs.registry import Registry
 from contactsheet.jobs.tasks import TaskDefinition
@@ -20,7 +19,6 @@ from contactsheet.runtime import Runtime
 
 router = APIRouter(tags=["tasks"])
 
-MAX_ITEMS = 2000
 # Started only by their own endpoint (DELETE /api/projects/{folder}) or the scheduler.
 INTERNAL_TASKS = frozenset({"project_delete"})
 MAINTENANCE_TASKS = frozenset(
@@ -98,11 +96,7 @@ def _photo_payload(runtime: Runtime, project_id: int, body: StartTask) -> dict[s
     if not body.items:
         raise InvalidInput("this task needs items: [{photo_id}, …]")
     ids = sorted({item.photo_id for item in body.items})
-    with runtime.db.read() as session:
-        found = session.scalar(
-            select(func.count()).where(Photo.id.in_(ids), Photo.project_id == project_id)
-        )
-    if found != len(ids):
+    if not photos_belong(runtime.db, project_id, ids):
         raise InvalidInput("some photo ids are not photos of this project")
     return {"photo_ids": ids, "force": body.force}
 
@@ -116,15 +110,13 @@ def start_project_task(
     if definition.scope == JobScope.GLOBAL or definition.name in INTERNAL_TASKS:
         raise InvalidInput(f"task {body.task_type!r} cannot be started for a project here")
     _check_available(definition, registry)
+    project_id = project_id_of(runtime.db, runtime.tenant, folder)
+    payload = (
+        _photo_payload(runtime, project_id, body) if definition.scope == JobScope.PHOTO_SET else {}
+    )
     with runtime.db.write() as session:
-        project = find_project(session, runtime.tenant, folder)
-        payload = (
-            _photo_payload(runtime, project.id, body)
-            if definition.scope == JobScope.PHOTO_SET
-            else {}
-        )
         job = runtime.queue.start_task(
-            session, definition.name, project_id=project.id, payload=payload
+            session, definition.name, project_id=project_id, payload=payload
         )
     return Started(task_id=job.task_id, job_id=job.id, task_type=definition.name)
 
@@ -136,14 +128,14 @@ def run_maintenance(body: StartMaintenance, runtime: RuntimeDep, registry: Regis
         raise InvalidInput(f"task_type must be one of {sorted(MAINTENANCE_TASKS)}")
     definition = runtime.queue.definition(body.task_type)
     _check_available(definition, registry)
+    project_id = None
+    if definition.scope == JobScope.PROJECT:
+        if body.project is None:
+            raise InvalidInput(f"task {body.task_type!r} needs a project")
+        project_id = project_id_of(runtime.db, runtime.tenant, body.project)
+    elif body.project is not None:
+        raise InvalidInput(f"task {body.task_type!r} covers the whole library; omit project")
     with runtime.db.write() as session:
-        project_id = None
-        if definition.scope == JobScope.PROJECT:
-            if body.project is None:
-                raise InvalidInput(f"task {body.task_type!r} needs a project")
-            project_id = find_project(session, runtime.tenant, body.project).id
-        elif body.project is not None:
-            raise InvalidInput(f"task {body.task_type!r} covers the whole library; omit project")
         job = runtime.queue.start_task(
             session, definition.name, project_id=project_id, origin="user", dedup=True
         )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import TrashEntryId
 from contactsheet.catalog import trash
-from contactsheet.catalog.projects import find_project
+from contactsheet.catalog.projects import project_id_of
 from contactsheet.errors import ContactSheetError
 
 router = APIRouter(prefix="/api/trash", tags=["trash"])
@@ -24,10 +24,7 @@ class RestoreRequest(BaseModel):
 @router.get("")
 def list_trash(runtime: RuntimeDep, project: str | None = None) -> dict[str, Any]:
     """Trashed files and deleted projects not yet purged (purged 24 h after trashing)."""
-    project_id = None
-    if project is not None:
-        with runtime.db.read() as session:
-            project_id = find_project(session, runtime.tenant, project).id
+    project_id = project_id_of(runtime.db, runtime.tenant, project) if project else None
     return {"items": [asdict(item) for item in trash.list_trash(runtime, project_id)]}
 
 

@@ -173,6 +173,15 @@ def project_id_of(db: Database, tenant: str, folder: str) -> int:
         return find_project(session, tenant, folder).id
 
 
+def photos_belong(db: Database, project_id: int, photo_ids: list[int]) -> bool:
+    """Whether every id of `photo_ids` (distinct) is a photo of the project."""
+    with db.read() as session:
+        found = session.scalar(
+            select(func.count()).where(Photo.id.in_(photo_ids), Photo.project_id == project_id)
+        )
+    return found == len(photo_ids)
+
+
 def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
     with db.read() as session:
         project = find_project(session, tenant, folder)
