@@ -6,6 +6,7 @@ import hashlib
 import logging
 import shutil
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -103,13 +104,42 @@ def follow_folder(session: Session, paths: LibraryPaths, project: Project, folde
     rewrite_manifest(session, paths, project)
 
 
+def _taken(session: Session, column: Any, tenant: str, besides: int | None) -> set[str]:
+    query = select(column).where(_active(tenant))
+    if besides is not None:
+        query = query.where(Project.id != besides)
+    return set(session.scalars(query))
+
+
+def free_name(session: Session, tenant: str, wanted: str, *, besides: int | None = None) -> str:
+    """The first of `wanted`, `wanted (2)`, … that no other active project is called (ignoring
+    case and Unicode form). Takes the tenant's name lock: the caller's transaction then owns the
+    name until it commits."""
+    _lock_names(session, tenant)
+    others = _taken(session, Project.name_key, tenant, besides)
+    return next(c for _, c in numbered(wanted) if name_key(c) not in others)
+
+
+def free_folder(
+    session: Session, paths: LibraryPaths, tenant: str, name: str, *, project: Project | None = None
+) -> str:
+    """The first folder for `name` (its safe folder name, then ` (2)`, …) that neither another
+    project nor anything on disk has; `project`'s own folder counts as free. Takes the name lock."""
+    _lock_names(session, tenant)
+    taken = _taken(session, Project.folder_key, tenant, project.id if project else None)
+    taken |= paths.existing_folder_keys() - ({project.folder_key} if project else set())
+    base = safe_folder_name(name)
+    return next(f for n, _ in numbered(base) if name_key(f := with_suffix(base, n)) not in taken)
+
+
 def _free_name_and_folder(
     session: Session, paths: LibraryPaths, tenant: str, name: str
 ) -> tuple[str, str]:
-    """The first `name (n)` whose name and folder are both free, in the database and on disk."""
-    taken_names = set(session.scalars(select(Project.name_key).where(_active(tenant))))
-    taken_folders = set(session.scalars(select(Project.folder_key).where(_active(tenant))))
-    taken_folders |= paths.existing_folder_keys()
+    """The first `name (n)` whose name and folder are both free, in the database and on disk (one
+    number for both, so "Wedding (2)" lives in the folder "Wedding (2)")."""
+    _lock_names(session, tenant)
+    taken_names = _taken(session, Project.name_key, tenant, None)
+    taken_folders = _taken(session, Project.folder_key, tenant, None) | paths.existing_folder_keys()
     base_folder = safe_folder_name(name)
     for n, candidate in numbered(name):
         folder = with_suffix(base_folder, n)
@@ -125,7 +155,6 @@ def create_project(db: Database, paths: LibraryPaths, tenant: str, raw_name: obj
         created_dir = None
         try:
             with db.write() as session:
-                _lock_names(session, tenant)
                 name, folder = _free_name_and_folder(session, paths, tenant, requested)
                 project = add_project(session, tenant, name, folder)
                 created_dir = paths.create_project_dirs(folder)
@@ -219,17 +248,8 @@ def rename_project(
     the same transaction (and in hourly maintenance should that one fail)."""
     requested = clean_display_name(raw_name)
     with db.write() as session:
-        _lock_names(session, tenant)
         project = find_project(session, tenant, folder)
-        if name_key(requested) == project.name_key:
-            name = requested
-        else:
-            others = set(
-                session.scalars(
-                    select(Project.name_key).where(_active(tenant), Project.id != project.id)
-                )
-            )
-            name = next(c for _, c in numbered(requested) if name_key(c) not in others)
+        name = free_name(session, tenant, requested, besides=project.id)
         old_name, project.name, project.name_key = project.name, name, name_key(name)
         session.flush()
         if paths.project_dir(project.folder).is_dir():

@@ -8,14 +8,19 @@ from typing import Any
 from sqlalchemy import select
 
 from contactsheet.catalog.project_delete import archived_folder_fate
-from contactsheet.catalog.projects import add_project, follow_folder, rewrite_manifest
+from contactsheet.catalog.projects import (
+    add_project,
+    follow_folder,
+    free_name,
+    rewrite_manifest,
+)
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
 from contactsheet.ingest.indexing import CHUNK, index_files, new_files, scan
 from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import Manifest, ManifestError, read_manifest
-from contactsheet.library.names import clean_display_name, name_key, numbered
+from contactsheet.library.names import clean_display_name, name_key
 from contactsheet.library.paths import PREVIEW_DIR, THUMB_DIR, TRASH_DIR
 from contactsheet.runtime import Runtime
 
@@ -96,14 +101,12 @@ def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project 
         wanted = "Imported folder"
     directory = runtime.paths.project_dir(folder)
     with runtime.db.write() as session:
-        active = select(Project).where(
+        name = free_name(session, runtime.tenant, wanted)  # under the name lock from here on
+        active = select(Project.folder_key).where(
             Project.tenant == runtime.tenant, Project.status == ProjectStatus.ACTIVE
         )
-        projects = list(session.scalars(active))
-        if name_key(folder) in {p.folder_key for p in projects}:
+        if name_key(folder) in set(session.scalars(active)):
             return None  # differs only in case from a project's folder: do not guess
-        names = {p.name_key for p in projects}
-        name = next(c for _, c in numbered(wanted) if name_key(c) not in names)
         project = add_project(session, runtime.tenant, name, folder)
         for sub in (THUMB_DIR, PREVIEW_DIR, TRASH_DIR):
             (directory / sub).mkdir(exist_ok=True)
@@ -113,7 +116,7 @@ def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project 
 
 
 def _follow(runtime: Runtime, project_id: int, folder: str) -> Project:
-    """A known project's folder was renamed by hand: rows follow the folder (SPEC §13)."""
+    """A known project's folder was renamed by hand: rows follow the folder."""
     with runtime.db.write() as session:
         project = session.get_one(Project, project_id)
         follow_folder(session, runtime.paths, project, folder)

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.projects import follow_folder
+from contactsheet.catalog.projects import follow_folder, free_folder
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.jobs.context import JobContext
-from contactsheet.library.names import name_key, numbered, safe_folder_name, with_suffix
+from contactsheet.library.names import name_key, safe_folder_name
 
 
 def settled(folder: str, name: str) -> bool:
@@ -45,22 +45,7 @@ def folder_alignment(context: JobContext) -> dict[str, Any]:
             if not source.is_dir():
                 skipped.append({"project": project.folder, "reason": "folder missing"})
                 continue
-            taken = set(
-                session.scalars(
-                    select(Project.folder_key).where(
-                        Project.tenant == runtime.tenant,
-                        Project.status == ProjectStatus.ACTIVE,
-                        Project.id != project.id,
-                    )
-                )
-            )
-            taken |= paths.existing_folder_keys() - {project.folder_key}
-            base = safe_folder_name(project.name)
-            folder = next(
-                with_suffix(base, n)
-                for n, _ in numbered(base)
-                if name_key(with_suffix(base, n)) not in taken
-            )
+            folder = free_folder(session, paths, runtime.tenant, project.name, project=project)
             target = paths.project_dir(folder)
             if target.exists() and name_key(folder) != project.folder_key:
                 skipped.append({"project": project.folder, "reason": f"{folder} exists"})
