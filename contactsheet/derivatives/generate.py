@@ -9,16 +9,24 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import DerivativeStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
-from contactsheet.derivatives.cache import Decision, Reason, decide, file_size_of
+from contactsheet.derivatives.cache import Reason, decide, file_size_of
 from contactsheet.derivatives.params import derivative_path, params_key, params_of, specs
 from contactsheet.errors import PhotoNotFound, UnsafePath
-from contactsheet.imaging.engine import DecodeError, pick_source, render, thumbhash_of
+from contactsheet.imaging.engine import (
+    DecodeError,
+    DerivativeSpec,
+    Rendered,
+    pick_source,
+    render,
+    thumbhash_of,
+)
 from contactsheet.imaging.fingerprint import fingerprint
 from contactsheet.library.atomic import atomic_write_bytes
 from contactsheet.logs import log_event
@@ -85,47 +93,58 @@ def load_source(runtime: Runtime, photo_id: int) -> tuple[PhotoSource, dict[str,
     return source, records
 
 
+@dataclass(frozen=True)
+class ReadSource:
+    """The source file as it was read for this generation: what every record made from it keeps."""
+
+    source: PhotoSource
+    path: Path
+    fingerprint: str
+    size: int
+
+
 def _record(
     runtime: Runtime,
-    source: PhotoSource,
-    kind: str,
-    *,
+    read: ReadSource,
+    spec: DerivativeSpec,
     status: DerivativeStatus,
-    fingerprint_: str | None,
-    source_size: int | None,
-    params: dict[str, object],
-    key: str,
-    file_size: int | None,
-    error: str | None,
-    warning: str | None = None,
-    thumbhash: str | None = None,
+    made: Rendered | None = None,
+    error: str | None = None,
 ) -> None:
+    """Write one kind's record: `made` for a file just written, `error` for a failure."""
+    source = read.source
+    # Computed before the write transaction: nothing slow runs while the writer is held.
+    thumbhash = thumbhash_of(made) if made is not None and spec.kind == "thumbnail" else None
     with runtime.db.write() as session:
         if session.get(Photo, source.photo_id) is None:
             return  # deleted meanwhile: its records went with it
         record = session.scalar(
             select(Derivative).where(
-                Derivative.photo_id == source.photo_id, Derivative.kind == kind
+                Derivative.photo_id == source.photo_id, Derivative.kind == spec.kind
             )
         )
         if record is None:
-            record = Derivative(photo_id=source.photo_id, kind=kind)
+            record = Derivative(photo_id=source.photo_id, kind=spec.kind)
             session.add(record)
         record.status = status
         record.source_name = source.source_name
-        record.source_fingerprint = fingerprint_
-        record.source_size = source_size
-        record.params = params
-        record.params_key = key
-        record.file_size = file_size
+        record.source_fingerprint = read.fingerprint
+        record.source_size = read.size
+        record.params = params_of(spec)
+        if made is not None:
+            record.params |= {
+                "decoded_with": made.decoded_with,
+                "width": made.width,
+                "height": made.height,
+            }
+        record.params_key = params_key(spec)
+        record.file_size = len(made.data) if made is not None else None
         record.error = error
-        record.warning = warning
-        record.generated_at = (
-            utcnow() if status == DerivativeStatus.GENERATED else record.generated_at
-        )
+        record.warning = made.warning if made is not None else None
+        if status == DerivativeStatus.GENERATED:
+            record.generated_at = utcnow()
         if thumbhash is not None:
-            photo = session.get_one(Photo, source.photo_id)
-            photo.thumbhash = thumbhash
+            session.get_one(Photo, source.photo_id).thumbhash = thumbhash
 
 
 def generate_photo(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
@@ -134,82 +153,81 @@ def generate_photo(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutc
         return _generate(runtime, photo_id, force=force)
 
 
-def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
-    config = runtime.settings.processing
-    source, records = load_source(runtime, photo_id)
-    outcome = PhotoOutcome(photo_id)
-    wanted = specs(config)
+def _read(
+    runtime: Runtime, source: PhotoSource, records: dict[str, Derivative], outcome: PhotoOutcome
+) -> ReadSource | None:
+    """The source's size and fingerprint; None (and the outcome says why) when there is none."""
+    wanted = specs(runtime.settings.processing)
     if source.source_name is None:
         outcome.error = "the photo has no image file"
-        for kind in wanted:
-            outcome.statuses[kind] = DerivativeStatus.FAILED
-        return outcome
-    source_path = runtime.paths.child(runtime.paths.project_dir(source.folder), source.source_name)
+        outcome.statuses = dict.fromkeys(wanted, DerivativeStatus.FAILED)
+        return None
+    path = runtime.paths.child(runtime.paths.project_dir(source.folder), source.source_name)
     try:
-        source_size = source_path.stat().st_size
-        source_fp = fingerprint(source_path)
+        return ReadSource(source, path, fingerprint(path), path.stat().st_size)
     except OSError as exc:
+        # Unreadable now (gone, permissions): nothing is recorded, the next check looks again.
         outcome.error = f"cannot read {source.source_name}: {exc.strerror or exc}"
-        for kind in wanted:
-            outcome.statuses[kind] = (
-                records[kind].status if kind in records else DerivativeStatus.PENDING
-            )
-        return outcome
-    decisions: dict[str, Decision] = {}
-    for kind, spec in wanted.items():
+        outcome.statuses = {
+            kind: records[kind].status if kind in records else DerivativeStatus.PENDING
+            for kind in wanted
+        }
+        return None
+
+
+def _needed(
+    runtime: Runtime,
+    read: ReadSource,
+    records: dict[str, Derivative],
+    outcome: PhotoOutcome,
+    *,
+    force: bool,
+) -> list[DerivativeSpec]:
+    """The kinds the cache rules say to make; the others keep their record's status."""
+    needed = []
+    for kind, spec in specs(runtime.settings.processing).items():
         try:
-            target = derivative_path(runtime.paths, source.folder, source.basename, spec)
+            target = derivative_path(runtime.paths, read.source.folder, read.source.basename, spec)
         except UnsafePath as exc:  # its folder was replaced by a link: nothing is written there
-            _record(
-                runtime,
-                source,
-                kind,
-                status=DerivativeStatus.FAILED,
-                fingerprint_=source_fp,
-                source_size=source_size,
-                params=params_of(spec),
-                key=params_key(spec),
-                file_size=None,
-                error=exc.message,
-            )
+            _record(runtime, read, spec, DerivativeStatus.FAILED, error=exc.message)
             outcome.statuses[kind], outcome.error = DerivativeStatus.FAILED, exc.message
             continue
-        decisions[kind] = decide(
-            records.get(kind),
-            source_fingerprint=source_fp,
+        record = records.get(kind)
+        decision = decide(
+            record,
+            source_fingerprint=read.fingerprint,
             params_key=params_key(spec),
             file_size=file_size_of(target),
             force=force,
         )
-        outcome.reasons[kind] = decisions[kind].reason
-        if not decisions[kind].generate:
-            outcome.statuses[kind] = records[kind].status
-            if records[kind].status == DerivativeStatus.FAILED:
-                outcome.error = records[kind].error
-    needed = [
-        spec for kind, spec in wanted.items() if kind in decisions and decisions[kind].generate
-    ]
+        outcome.reasons[kind] = decision.reason
+        if decision.generate:
+            needed.append(spec)
+        elif record is not None:
+            outcome.statuses[kind] = record.status
+            if record.status == DerivativeStatus.FAILED:
+                outcome.error = record.error
+    return needed
+
+
+def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
+    config = runtime.settings.processing
+    source, records = load_source(runtime, photo_id)
+    outcome = PhotoOutcome(photo_id)
+    read = _read(runtime, source, records, outcome)
+    if read is None:
+        return outcome
+    needed = _needed(runtime, read, records, outcome, force=force)
     if not needed:
         return outcome
     started = time.monotonic()
     try:
         rendered = render(
-            source_path, needed, max_pixels=config.max_pixels, timeout=config.decode_timeout_seconds
+            read.path, needed, max_pixels=config.max_pixels, timeout=config.decode_timeout_seconds
         )
     except DecodeError as exc:
         for spec in needed:
-            _record(
-                runtime,
-                source,
-                spec.kind,
-                status=DerivativeStatus.FAILED,
-                fingerprint_=source_fp,
-                source_size=source_size,
-                params=params_of(spec),
-                key=params_key(spec),
-                file_size=None,
-                error=str(exc),
-            )
+            _record(runtime, read, spec, DerivativeStatus.FAILED, error=str(exc))
             outcome.statuses[spec.kind] = DerivativeStatus.FAILED
         outcome.error = str(exc)
         log_event(log, "derivative_failed", logging.WARNING, photo_id=photo_id, error=str(exc))
@@ -218,21 +236,7 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         target = derivative_path(runtime.paths, source.folder, source.basename, spec)
         target.parent.mkdir(exist_ok=True)
         atomic_write_bytes(target, made.data)
-        _record(
-            runtime,
-            source,
-            spec.kind,
-            status=DerivativeStatus.GENERATED,
-            fingerprint_=source_fp,
-            source_size=source_size,
-            params=params_of(spec)
-            | {"decoded_with": made.decoded_with, "width": made.width, "height": made.height},
-            key=params_key(spec),
-            file_size=len(made.data),
-            error=None,
-            warning=made.warning,
-            thumbhash=thumbhash_of(made) if spec.kind == "thumbnail" else None,
-        )
+        _record(runtime, read, spec, DerivativeStatus.GENERATED, made)
         outcome.statuses[spec.kind] = DerivativeStatus.GENERATED
     log_event(
         log,
