@@ -36,11 +36,6 @@ class NotAuthenticated(ContactSheetError):
     code = "not_authenticated"
 
 
-class Forbidden(ContactSheetError):
-    status = 403
-    code = "forbidden"
-
-
 class NotFound(ContactSheetError):
     status = 404
     code = "not_found"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 # Ids are `Integer` columns: 32 bits on PostgreSQL (64 on SQLite). The narrower one bounds them,
 # so an id that one engine could not store is refused the same way on both.
@@ -23,3 +23,9 @@ Rating = Annotated[int, Field(ge=0, le=5)]
 
 # PostgreSQL text can neither hold nor be compared with a NUL, and no name contains one.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+
+
+class PhotoRef(BaseModel):
+    """One photo of a request's `items`."""
+
+    photo_id: PhotoId

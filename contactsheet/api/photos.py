@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contactsheet.api.deps import RuntimeDep
-from contactsheet.api.params import PhotoId, Rating
+from contactsheet.api.params import PhotoRef, Rating
 from contactsheet.catalog import culling
 from contactsheet.catalog.bulk import (
     MAX_ITEMS,
@@ -28,10 +28,6 @@ from contactsheet.derivatives.requests import request_generation
 from contactsheet.runtime import Runtime
 
 router = APIRouter(prefix="/api/photos", tags=["photos"])
-
-
-class PhotoRef(BaseModel):
-    photo_id: PhotoId
 
 
 class ProcessRequest(BaseModel):

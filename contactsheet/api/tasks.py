@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from contactsheet.api.deps import RuntimeDep
-from contactsheet.api.params import PhotoId
+from contactsheet.api.params import PhotoRef
 from contactsheet.catalog.bulk import MAX_ITEMS
 from contactsheet.catalog.projects import photos_belong, project_id_of
 from contactsheet.db.enums import JobScope
@@ -43,10 +43,6 @@ class TaskDefinitionOut(BaseModel):
     scope: JobScope
     steps: list[StepOut]
     available: bool = Field(description="Every step has a handler in this version.")
-
-
-class PhotoRef(BaseModel):
-    photo_id: PhotoId
 
 
 class StartTask(BaseModel):

@@ -23,8 +23,6 @@ THUMB_DIR = ".thumb"
 PREVIEW_DIR = ".preview"
 TRASH_DIR = ".trash"
 MANIFEST_NAME = ".project.yaml"
-# Names inside a project folder that belong to the app, not to the photographer.
-RESERVED_NAMES = frozenset({THUMB_DIR, PREVIEW_DIR, TRASH_DIR, MANIFEST_NAME})
 DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
 # Derivative file extension by image format: every name a derivative file can have.
 DERIVATIVE_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
