@@ -40,6 +40,17 @@ configure_logging("info", "text")
 
 PG_URL = os.environ.get("CONTACTSHEET_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+# A test that takes one of these works against a real database (and so runs once per engine);
+# one that takes none of them is a unit test (real files and libraries, no database). `pytest -m
+# unit` runs those alone, in under a minute.
+DATABASE_FIXTURES = frozenset({"database_url", "runtime", "settings", "client", "admin"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        integration = fixtures & DATABASE_FIXTURES or item.get_closest_marker("fuzz")
+        item.add_marker(pytest.mark.integration if integration else pytest.mark.unit)
 ADMIN_PASSWORD = "correct horse battery"
 
 

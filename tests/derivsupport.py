@@ -140,7 +140,7 @@ def decoded(data: bytes) -> Image.Image:
 @contextmanager
 def opened_client(settings: Settings) -> Iterator[tuple[Runtime, TestClient]]:
     """A runtime, app and logged-in client of their own (for other settings on the same library)."""
-    from conftest import ADMIN_PASSWORD, login
+    from tests.conftest import ADMIN_PASSWORD, login
 
     runtime = open_runtime(settings)
     try:

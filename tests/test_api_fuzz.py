@@ -24,7 +24,6 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from conftest import ADMIN_PASSWORD, ENGINES, fresh_database_url, login
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis.python import asgi
@@ -34,6 +33,7 @@ from contactsheet.app import create_app
 from contactsheet.auth.bootstrap import ensure_admin_password
 from contactsheet.config import Settings
 from contactsheet.runtime import open_runtime
+from tests.conftest import ADMIN_PASSWORD, ENGINES, fresh_database_url, login
 from tests.derivsupport import create_project, distinct_jpegs, upload
 
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))

@@ -10,13 +10,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from conftest import login
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contactsheet.api.guard import ACCESS_COOKIE
 from contactsheet.api.params import ID_MAX
 from contactsheet.api.tus import TUS_PREFIX
+from tests.conftest import login
 
 HUGE = [2**31, 2**63, 2**64 + 7, -(2**63) - 1]
 TOO_BIG = ID_MAX + 1

@@ -11,13 +11,13 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import login
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contactsheet.api import assets
 from contactsheet.catalog.projects import delete_project
 from contactsheet.runtime import Runtime
+from tests.conftest import login
 from tests.derivsupport import (
     create_project,
     decoded,

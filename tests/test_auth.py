@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import ADMIN_PASSWORD
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -21,6 +20,7 @@ from contactsheet.auth.bootstrap import ensure_admin_password, load_or_create_se
 from contactsheet.auth.tokens import issue_access_token
 from contactsheet.config import Settings
 from contactsheet.runtime import Runtime, open_runtime
+from tests.conftest import ADMIN_PASSWORD
 
 LOGIN = "/api/auth/login"
 

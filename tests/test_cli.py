@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import Result
-from conftest import ADMIN_PASSWORD, login
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -28,6 +27,7 @@ from contactsheet.config import Settings
 from contactsheet.db import Database
 from contactsheet.db.migrate import current_revision, head_revision
 from contactsheet.runtime import Runtime, open_runtime
+from tests.conftest import ADMIN_PASSWORD, login
 
 NEW_PASSWORD = "new-password-123"
 

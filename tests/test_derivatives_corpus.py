@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import fresh_database_url
 
 from contactsheet.config import Settings
+from tests.conftest import fresh_database_url
 from tests.derivsupport import (
     KINDS,
     assert_all_generated,

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import ENGINES, fresh_database_url
 from sqlalchemy import bindparam, delete, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from contactsheet.db.migrate import current_revision, head_revision, upgrade
 from contactsheet.db.tables import Base, Derivative, Photo, PhotoTag, Project, Setting, Tag
 from contactsheet.db.types import JsonDocument, UTCDateTime
 from contactsheet.library.names import name_key
+from tests.conftest import ENGINES, fresh_database_url
 
 
 @pytest.fixture(params=ENGINES)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from contactsheet.clock import utcnow
+from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus, TaskStatus
 from contactsheet.db.tables import Event, Job, JobItem, Task
 from contactsheet.handlers import default_registry
@@ -21,10 +21,9 @@ from tests.pipelinesupport import job, pipeline_settings, start, wait_for
 
 
 @pytest.fixture
-def runtime(data_dir: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(pipeline_settings(data_dir, database_url))
-    yield runtime
-    runtime.close()
+def settings(data_dir: Path, database_url: str) -> Settings:
+    """The shared `runtime` fixture, with a pipeline fast enough to test leases and retries."""
+    return pipeline_settings(data_dir, database_url)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contactsheet.clock import utcnow
+from contactsheet.config import Settings
 from contactsheet.db.tables import Schedule, Task
 from contactsheet.handlers import default_registry
 from contactsheet.jobs.runner import Runner, run_until_idle
@@ -23,10 +23,9 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def runtime(data_dir: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(pipeline_settings(data_dir, database_url))
-    yield runtime
-    runtime.close()
+def settings(data_dir: Path, database_url: str) -> Settings:
+    """The shared `runtime` fixture, with a pipeline fast enough to test leases and retries."""
+    return pipeline_settings(data_dir, database_url)
 
 
 def scheduler_for(runtime: Runtime) -> Scheduler:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus
 from contactsheet.db.tables import Job
-from contactsheet.runtime import Runtime, open_runtime
+from contactsheet.runtime import Runtime
 from tests.pipelinesupport import (
     FAST_PIPELINE,
     job,
@@ -26,10 +26,9 @@ from tests.pipelinesupport import stop_worker as stop
 
 
 @pytest.fixture
-def runtime(data_dir: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(pipeline_settings(data_dir, database_url))
-    yield runtime
-    runtime.close()
+def settings(data_dir: Path, database_url: str) -> Settings:
+    """The shared `runtime` fixture, with a pipeline fast enough to test leases and retries."""
+    return pipeline_settings(data_dir, database_url)
 
 
 def _count(runtime: Runtime, status: JobStatus) -> int:
