@@ -51,6 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         integration = fixtures & DATABASE_FIXTURES or item.get_closest_marker("fuzz")
         item.add_marker(pytest.mark.integration if integration else pytest.mark.unit)
+
+
 ADMIN_PASSWORD = "correct horse battery"
 
 
