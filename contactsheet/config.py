@@ -23,7 +23,8 @@ DEFAULT_TENANT = "user_0"
 
 
 class ProcessingSettings(BaseModel):
-    """How derivatives are made (SPEC §2) and how big an upload may be (SPEC §3)."""
+    """How derivatives are made (docs/derivatives.md) and how big an upload may be
+    (docs/ingest.md)."""
 
     # A misspelt or renamed setting fails loudly instead of being ignored.
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +46,7 @@ class ProcessingSettings(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    """The job pipeline (SPEC §4)."""
+    """The job pipeline (docs/jobs.md)."""
 
     # A misspelt or renamed setting fails loudly instead of being ignored.
     model_config = ConfigDict(extra="forbid")
@@ -74,7 +75,7 @@ class PipelineSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Admin login (SPEC §11)."""
+    """Admin login (README, Login)."""
 
     # A misspelt or renamed setting fails loudly instead of being ignored.
     model_config = ConfigDict(extra="forbid")

@@ -1,4 +1,4 @@
-"""Sliding-window counter of failed logins per client address (SPEC §11)."""
+"""Sliding-window counter of failed logins per client address (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
 """Derivatives that never lie: what to make, when a cached one may be trusted, making them,
-and checking the whole library against the disk (SPEC §2)."""
+and checking the whole library against the disk (docs/derivatives.md)."""

@@ -1,6 +1,6 @@
 """Every path in the library, built in one place and confined to the data folder.
 
-Layout (SPEC §1):
+Layout (docs/architecture.md, "The library on disk"):
     <data>/db/<tenant>.sqlite
     <data>/projects/<tenant>/<folder>/            originals
     <data>/projects/<tenant>/<folder>/.thumb/     thumbnails
@@ -121,7 +121,8 @@ class LibraryPaths:
         return self.project_dir(folder) / MANIFEST_NAME
 
     def derivative_path(self, folder: str, kind: str, basename: str, extension: str) -> Path:
-        """The one place that names derivative files; every step asks it (SPEC §13)."""
+        """The one place that names derivative files; every step asks it, so no
+        step can look for `.jpg` while another writes `.webp`."""
         if extension not in DERIVATIVE_EXTENSIONS.values():
             raise ValueError(f"not a derivative extension: {extension!r}")
         return self.child(self.app_dir(folder, DERIVATIVE_DIRS[kind]), f"{basename}.{extension}")

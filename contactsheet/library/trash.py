@@ -1,6 +1,6 @@
 """A project's `.trash`: files the app removes go here with a record of where they came from and
 when, so they can be restored for 24 h and are purged by the time they were trashed, never by their
-own modification time (SPEC §13)."""
+own modification time (a file trashed years after it was taken is kept its full 24 h)."""
 
 from __future__ import annotations
 
