@@ -5,10 +5,9 @@ same content"), which the upload analysis reports and placement follows.
 - **identical_elsewhere**: its content is a file of another project (skipped unless
   `import_anyway`);
 - **completion**: another format of a photo from the same source folder of the same batch, or,
-  across batches, of a photo of its basename that lacks that format and was not shot otherwise;
+  across batches, of the photo of its basename that lacks that format (RAWs sent after JPGs);
 - **name_taken**: its name (ignoring case) is held by a different file, or by a photo it must
-  not join (another source folder of its batch, another camera or time): kept under a free
-  name by default;
+  not join (one from another source folder of its batch): kept under a free name by default;
 - **unknown**: the name is taken and the content was not given (an analysis without the
   client's fingerprint): "same name, content unknown";
 - **new**: none of these.
@@ -34,7 +33,6 @@ from contactsheet.catalog.photos import (
     split_name,
 )
 from contactsheet.db.tables import Photo, PhotoFile, Project
-from contactsheet.imaging.metadata import PhotoMetadata
 from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
 
@@ -54,7 +52,6 @@ class Incoming:
     fingerprint: str | None  # None: content not known (an analysis without one)
     batch: str | None
     source_key: str
-    metadata: PhotoMetadata | None = None
 
 
 @dataclass
@@ -151,8 +148,7 @@ class Classifier:
         same = same_type_names(holder.filenames, item.name)
         if same:
             return self._taken(item, holder, same[0])
-        other_batch = item.batch is None or item.batch not in holder.batches
-        if other_batch and same_shot(holder.photo, item.metadata):
+        if item.batch is None or item.batch not in holder.batches:
             return self._target(item, COMPLETION, holder)
         return self._taken(item, holder, holder.basename)
 
@@ -284,16 +280,3 @@ class Classifier:
             ):
                 return candidate
             n += 1
-
-
-def same_shot(photo: Photo | None, metadata: PhotoMetadata | None) -> bool:
-    """Whether a file may be another format of `photo`: nothing known says otherwise (a JPG of
-    one camera body never completes the RAW of another that happens to share its name)."""
-    if photo is None or metadata is None:
-        return True
-    pairs = [
-        (photo.make, metadata.make),
-        (photo.model, metadata.model),
-        (photo.date_time_original, metadata.date_time_original),
-    ]
-    return all(a is None or b is None or a == b for a, b in pairs)

@@ -243,7 +243,6 @@ class Placer:
             fingerprint=staged.fingerprint,
             batch=self.batch,
             source_key=source_key(staged.source, staged.name),
-            metadata=staged.metadata,
         )
         verdict = self.classifier.classify(item)
         name = staged.original_name
