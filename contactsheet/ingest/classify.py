@@ -99,7 +99,7 @@ class Plan:
         holder.filenames.append(stored)
         if item.batch is not None:
             holder.batches.add(item.batch)
-        self.partners[(item.batch, item.source_key)] = key
+        self.partners.setdefault((item.batch, item.source_key), key)
         if item.fingerprint is not None:
             self.contents[item.fingerprint] = stored
 
@@ -179,6 +179,7 @@ class Classifier:
                 PhotoFile.batch == item.batch,
                 PhotoFile.source_key == item.source_key,
             )
+            .order_by(PhotoFile.id)
             .limit(1)
         )
         return self._with_plan(photo, name_key(photo.basename)) if photo is not None else None
@@ -207,7 +208,12 @@ class Classifier:
     ) -> Verdict:
         """`kind` (new or completion), unless the name it would get is taken on disk by a file
         not indexed yet: identical to it, or a name collision with it."""
-        basename = holder.basename if holder is not None else (basename or "")
+        stem = split_name(item.name)[0]
+        if holder is not None:
+            # Joining by its own basename, a file keeps its name's case (IMG_7.jpg + img_7.dng).
+            same = name_key(stem) == name_key(holder.basename)
+            basename = stem if same else holder.basename
+        basename = basename or stem
         photo = holder.photo if holder is not None else None
         target = f"{basename}{split_name(item.name)[1]}"
         loose = self._disk_names().get(name_key(target))
@@ -237,7 +243,9 @@ class Classifier:
                 )
                 return Verdict(IDENTICAL, twin=twin)
         replaceable = taken_by != holder.basename  # a file, not a photo of another shot
-        return self._collision(item, photo, taken_by, holder.basename, replaceable=replaceable)
+        stem = split_name(item.name)[0]
+        own = stem if name_key(stem) == name_key(holder.basename) else holder.basename
+        return self._collision(item, photo, taken_by, own, replaceable=replaceable)
 
     def _collision(
         self,
