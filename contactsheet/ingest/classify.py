@@ -256,9 +256,10 @@ class Classifier:
         *,
         replaceable: bool,
     ) -> Verdict:
+        stem = split_name(item.name)[0]
         return Verdict(
             NAME_TAKEN if item.fingerprint is not None else UNKNOWN,
-            basename=self.free_basename(split_name(item.name)[0]),
+            basename=stem if self._is_free(stem) else self.free_basename(stem),
             photo=photo,
             taken_by=taken_by,
             own_basename=own_basename,
@@ -275,16 +276,15 @@ class Classifier:
     def free_basename(self, stem: str) -> str:
         """`<stem>_2`, `<stem>_3`… : the first not held by a photo of the project, a planned
         one, or any file in its folder (one put there by hand would join it)."""
-        on_disk = {name_key(split_name(n)[0]) for n in self._disk_names().values()}
         n = 2
-        while True:
-            candidate = f"{stem}_{n}"
-            key = name_key(candidate)
-            planned = self.plan is not None and key in self.plan.holders
-            if (
-                not planned
-                and key not in on_disk
-                and photo_in_project(self.session, self.project.id, candidate) is None
-            ):
-                return candidate
+        while not self._is_free(f"{stem}_{n}"):
             n += 1
+        return f"{stem}_{n}"
+
+    def _is_free(self, basename: str) -> bool:
+        key = name_key(basename)
+        if self.plan is not None and key in self.plan.holders:
+            return False
+        if any(name_key(split_name(n)[0]) == key for n in self._disk_names().values()):
+            return False
+        return photo_in_project(self.session, self.project.id, basename) is None
