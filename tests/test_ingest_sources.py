@@ -413,7 +413,7 @@ def test_import_groups_a_folder_tree_and_skips_on_a_second_run(
 
     again_code, again = run_import(runtime, str(source))
     assert again_code == 0, again
-    assert again.count("identical to") == 5 and "│ stored  " not in again
+    assert again.count("identical to") == 5 and "│ stored  │" not in again
     assert {b: p.filenames for b, p in photos(runtime, project_id).items()} == {
         b: p.filenames for b, p in grouped.items()
     }
