@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import ID_MAX
 from contactsheet.catalog.projects import find_project
 from contactsheet.errors import InvalidInput
 from contactsheet.imaging.fingerprint import ALGORITHM
@@ -45,7 +46,7 @@ NameTaken = Literal["keep_both", "skip", "overwrite"]
 
 class AnalyzeFile(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    size: int | None = Field(default=None, ge=0, le=2**53)
+    size: int | None = Field(default=None, ge=0, le=ID_MAX)  # bytes; uploads are far smaller
     fingerprint: str | None = Field(
         default=None,
         pattern=FINGERPRINT_PATTERN,
