@@ -173,6 +173,18 @@ def test_the_analysis_of_a_card_says_what_each_file_would_become(
     assert (unknown["class"], unknown["stored_as"]) == ("unknown", "IMG_0001_3.JPG")
 
 
+def test_the_analysis_sees_the_stored_files_of_a_photo_it_plans_to_complete(
+    admin: TestClient, runtime: Any
+) -> None:
+    project = make_project(runtime, "Planned")
+    upload_one(admin, project.folder, "X.JPG", JPG_A.read_bytes(), {})
+    other = {"size": JPG_B.stat().st_size, "fingerprint": fingerprint(JPG_B)}
+    files = [{"name": "X.DNG"}, {"name": "X.JPG", **other}]
+    report = admin.post(f"/api/projects/{project.folder}/upload/analyze", json={"files": files})
+    got = [(f["class"], f["stored_as"]) for f in report.json()["files"]]
+    assert got == [("completion", "X.DNG"), ("name_taken", "X_2.JPG")]
+
+
 # -- two bodies, one file per request -----------------------------------------------------------
 
 

@@ -168,7 +168,8 @@ class Classifier:
     def _partner(self, item: Incoming) -> _Holder | None:
         """The photo made for the same source folder and basename in the same batch."""
         if self.plan is not None and (item.batch, item.source_key) in self.plan.partners:
-            return self.plan.holders[self.plan.partners[(item.batch, item.source_key)]]
+            key = self.plan.partners[(item.batch, item.source_key)]
+            return self._with_plan(self.plan.holders[key].photo, key)
         if item.batch is None:
             return None
         photo = self.session.scalar(
