@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
 from contactsheet.config import Settings, load_settings
 from contactsheet.logs import configure_logging
+
+if TYPE_CHECKING:
+    from contactsheet.ingest.importer import ImportReport
 
 app = typer.Typer(
     name="contactsheet",
@@ -268,6 +271,31 @@ def maintenance_run(
         raise typer.Exit(1)
 
 
+IMPORT_ROWS = 1000
+
+
+def _import_tables(report: ImportReport, *, moved: bool) -> Group:
+    """The summary by result and class, then each file: its class, result, stored name or why."""
+    summary = Table("result", "files", title=f"Imported into {report.project_folder}")
+    for status in ("stored", "skipped", "rejected"):
+        summary.add_row(status, str(report.count(status)))
+    classes: dict[str, int] = {}
+    for item in report.files:
+        classes[item.file_class or "-"] = classes.get(item.file_class or "-", 0) + 1
+    for file_class, n in sorted(classes.items()):
+        summary.add_row(f"  {file_class}", str(n))
+    summary.add_row("ignored (not photos)", str(len(report.ignored)))
+    if moved:
+        summary.add_row("sources removed", str(report.moved_sources))
+    details = Table("file", "class", "result", "stored as / why")
+    for item in report.files[:IMPORT_ROWS]:
+        why = item.stored_as or item.reason or (item.error or {}).get("message", "")
+        details.add_row(item.name, item.file_class or "", item.status, why)
+    if len(report.files) > IMPORT_ROWS:
+        details.caption = f"and {len(report.files) - IMPORT_ROWS} more files"
+    return Group(summary, details)
+
+
 @app.command("import")
 def import_command(
     path: Annotated[
@@ -279,8 +307,18 @@ def import_command(
     move: Annotated[
         bool, typer.Option("--move", help="Delete each source file once stored.")
     ] = False,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace duplicates in the project (old to trash).")
+    on_name_taken: Annotated[
+        str,
+        typer.Option(
+            help="A name taken by a different file: keep_both (the new one renamed), skip, or "
+            "overwrite (the old file to trash)."
+        ),
+    ] = "keep_both",
+    import_anyway: Annotated[
+        bool,
+        typer.Option(
+            "--import-anyway", help="Store files identical to photos of other projects too."
+        ),
     ] = False,
     move_conflicts_here: Annotated[
         bool,
@@ -289,7 +327,8 @@ def import_command(
         ),
     ] = False,
 ) -> None:
-    """Import photos by the upload rules, with a progress bar; exits 1 if any file was rejected."""
+    """Import photos by the upload rules (docs/ingest.md), with a progress bar, then what
+    happened to each file; exits 1 if any file was rejected."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -304,10 +343,17 @@ def import_command(
     from contactsheet.ingest.placement import IngestOptions
     from contactsheet.runtime import open_runtime
 
+    try:
+        options = IngestOptions(
+            on_name_taken=on_name_taken,
+            import_anyway=import_anyway,
+            move_conflicts_here=move_conflicts_here,
+        )
+    except ContactSheetError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--on-name-taken") from exc
     runtime = open_runtime(_settings())
     files = list(walk(path))
     total_bytes = sum(p.stat().st_size for p in files)
-    options = IngestOptions(overwrite_in_project=overwrite, move_conflicts_here=move_conflicts_here)
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -332,20 +378,7 @@ def import_command(
         raise typer.Exit(2) from exc
     finally:
         runtime.close()
-    summary = Table("result", "files", title=f"Imported into {report.project_folder}")
-    for status in ("stored", "skipped", "rejected"):
-        summary.add_row(status, str(report.count(status)))
-    summary.add_row("ignored (not photos)", str(len(report.ignored)))
-    if move:
-        summary.add_row("sources removed", str(report.moved_sources))
-    console.print(summary)
-    problems = [f for f in report.files if f.status != "stored"]
-    if problems:
-        details = Table("file", "result", "why")
-        for item in problems[:50]:
-            why = item.reason or (item.error or {}).get("message", "")
-            details.add_row(item.name, item.status, why)
-        console.print(details)
+    console.print(_import_tables(report, moved=move))
     if report.count("rejected"):
         raise typer.Exit(1)
 

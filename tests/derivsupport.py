@@ -286,14 +286,16 @@ def assert_all_generated(
 
 
 def jpeg_series(count: int, width: int, height: int, prefix: str = "CR") -> Files:
-    """`count` JPEGs of one scene, each saved at its own quality (distinct bytes, cheaply)."""
+    """`count` JPEGs of one scene, each saved at its own quality (distinct bytes, cheaply; past
+    45 qualities, a comment tells them apart: identical bytes would be one photo)."""
     picture = imagefactory.stored(width, height)
     exif = imagefactory.exif_bytes()
     files = []
     for i in range(count):
         buffer = io.BytesIO()
         picture.save(buffer, "JPEG", quality=50 + i % 45, exif=exif)
-        files.append((f"{prefix}{i:04d}.JPG", buffer.getvalue()))
+        data = buffer.getvalue() if i < 45 else imagefactory.variant(buffer.getvalue(), str(i))
+        files.append((f"{prefix}{i:04d}.JPG", data))
     return files
 
 

@@ -439,3 +439,19 @@ def _tiff_of(tags: dict[int, object]) -> bytes:
 
 def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def variant(data: bytes, tag: str) -> bytes:
+    """Other bytes, the same picture: a JPEG gets a comment segment after its start marker; a
+    TIFF-based file (DNG) gets `tag` after its end, where no offset of the file points."""
+    text = tag.encode()
+    if data[:2] == b"\xff\xd8":
+        return data[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + data[2:]
+    return data + text
+
+
+def variant_file(source: Path, target: Path, tag: str) -> Path:
+    """A copy of `source` at `target` with distinct content (see `variant`)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(variant(source.read_bytes(), tag))
+    return target

@@ -52,6 +52,10 @@ class Samples:
         shutil.copyfile(getattr(self, which), target)
         return target
 
+    def variant(self, which: str, target: Path, tag: str) -> Path:
+        """A copy with content of its own: identical bytes are one photo (docs/ingest.md)."""
+        return imagefactory.variant_file(getattr(self, which), target, tag)
+
 
 def make_samples(folder: Path) -> Samples:
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from contactsheet.derivatives.cache import Decision, Reason, decide, file_size_o
 from contactsheet.derivatives.generate import generate_photo, plan_photo
 from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.runtime import Runtime, open_runtime
+from tests import imagefactory
 from tests.fileaccess import OpenCounter
 from tests.ingestsupport import Samples, make_samples, store
 
@@ -140,10 +141,11 @@ class Library:
     opened: ExitStack
 
     def stored(self, name: str, source: Path | bytes) -> int:
-        if isinstance(source, bytes):
-            path = self.samples.jpg.parent / name
-            path.write_bytes(source)
-            source = path
+        if isinstance(source, Path):  # each photo its own bytes: identical ones are one photo
+            source = imagefactory.variant(source.read_bytes(), name)
+        path = self.samples.jpg.parent / name
+        path.write_bytes(source)
+        source = path
         report = store(self.runtime, self.project, {name: source})
         photo_id = report.files[0].photo_id
         assert photo_id is not None

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from contactsheet.cli import app as cli
 from contactsheet.runtime import Runtime
+from tests import imagefactory
 from tests.derivsupport import (
     KINDS,
     assert_all_generated,
@@ -68,7 +69,7 @@ def test_regenerate_makes_missing_keeps_valid_and_force_remakes_all(
     folder = create_project(admin, "Command line")
     other = create_project(admin, "Untouched")
     upload(admin, folder, FILES)
-    upload(admin, other, [("OTHER.JPG", FILES[0][1])])
+    upload(admin, other, [("OTHER.JPG", imagefactory.variant(FILES[0][1], "other"))])
     run_jobs(runtime)
     other_thumb = derivative_file(runtime, other, "OTHER", "thumbnail")
     other_stat = other_thumb.stat().st_mtime_ns

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from contactsheet.runtime import Runtime
+from tests import imagefactory
 from tests.derivsupport import (
     KINDS,
     assert_all_generated,
@@ -156,7 +157,7 @@ def test_unknown_photos_are_reported_without_failing_the_rest(
 ) -> None:
     folder, ids = _ready(admin, runtime)
     other = create_project(admin, "Other")
-    upload(admin, other, [("ELSE.JPG", FILES[0][1])])
+    upload(admin, other, [("ELSE.JPG", imagefactory.variant(FILES[0][1], "else"))])
     run_jobs(runtime)
     other_id = photo_ids(runtime, other)["ELSE"]
     before_stats = _stats(runtime, folder)

@@ -292,7 +292,7 @@ def test_folder_check_indexes_by_hand_and_leaves_unmanaged_files_alone(
     raw_only = photos(runtime, project.id)["RAWONLY"]
     assert raw_only.make == "Sheetmaker" and not raw_only.jpg_available
     # Copied in by hand:
-    samples.copy("jpg", directory / "RAWONLY.JPG")  # completes the RAW-only photo
+    samples.variant("jpg", directory / "RAWONLY.JPG", "own")  # completes the RAW-only photo
     samples.copy("jpg_other", directory / "NEW_7.jpg")  # a new photo
     (directory / "DSC01234.xmp").write_text("<x:xmpmeta rating='5'/>")  # joins DSC01234
     (directory / "ORPHAN.xmp").write_text("<x:xmpmeta/>")  # no photo of that name

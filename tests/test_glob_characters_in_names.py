@@ -81,7 +81,11 @@ def test_commit_trashes_the_derivatives_of_a_bracketed_name(
     store(
         runtime,
         project,
-        {"IMG_1 [v2].JPG": samples.jpg, "IMG_1 [v2].DNG": samples.raw, "IMG_1 v.JPG": samples.jpg},
+        {
+            "IMG_1 [v2].JPG": samples.jpg,
+            "IMG_1 [v2].DNG": samples.raw,
+            "IMG_1 v.JPG": samples.jpg_other,
+        },
     )
     run_all(runtime)
     folder = project.folder

@@ -420,26 +420,36 @@ def _tus(
 def test_a_file_copied_in_by_hand_is_neither_ghosted_nor_overwritten(
     admin: TestClient, runtime: Runtime, samples: Samples, tmp_path: Path, source: str
 ) -> None:
+    """The name is taken on disk by a different file not indexed yet: both are kept, the
+    upload under a free name; an identical one is skipped as identical to the file on disk."""
     project = make_project(runtime, "Copied by hand")
     directory = runtime.paths.project_dir(project.folder)
     by_hand = samples.copy("jpg_other", directory / "H_1.JPG")  # not indexed yet
-    data = samples.jpg.read_bytes()
-    if source == "multipart":
-        result = _upload(admin, project.folder, "H_1.JPG", data)
-    elif source == "tus":
-        result = _tus(admin, runtime, project.folder, "H_1.JPG", data)
-    else:
-        samples.copy("jpg", tmp_path / "card" / "H_1.JPG")
-        code, output = run_import(runtime, str(tmp_path / "card"), "--project", "Copied by hand")
-        assert code == 0, output
-        result = {"status": "skipped" if "skipped" in output else "?", "reason": output}
-    assert result["status"] == "skipped", result
-    assert "H_1.JPG" in str(result["reason"])
+    samples.copy("jpg", tmp_path / "card" / "H_1.JPG")
+    samples.copy("jpg_other", tmp_path / "same" / "H_1.JPG")
+    results = []
+    for card in ("card", "same"):
+        data = (tmp_path / card / "H_1.JPG").read_bytes()
+        if source == "multipart":
+            result = _upload(admin, project.folder, "H_1.JPG", data)
+        elif source == "tus":
+            result = _tus(admin, runtime, project.folder, "H_1.JPG", data)
+        else:
+            code, output = run_import(runtime, str(tmp_path / card), "--project", project.name)
+            assert code == 0, output
+            result = {"status": "stored" if "H_1_2.JPG" in output else "skipped", "why": output}
+        results.append(result)
+    assert results[0]["status"] == "stored", results
+    assert results[1]["status"] == "skipped", results
+    if source != "import":
+        assert results[0]["stored_as"] == "H_1_2.JPG" and results[0]["class"] == "name_taken"
+        assert results[1]["class"] == "identical" and "H_1.JPG" in str(results[1]["reason"])
     assert digest(by_hand) == digest(samples.jpg_other), "the file on disk is untouched"
-    # No photo without its file: the upload made no row at all (the file on disk is found and
-    # indexed by the folder check, as any file copied in by hand).
-    assert photos(runtime, project.id) == {}
-    assert visible(directory) == ["H_1.JPG"] and temp_files(runtime) == []
+    # The row is the upload's; the file on disk is indexed by the folder check.
+    assert {b: p.filenames for b, p in photos(runtime, project.id).items()} == {
+        "H_1_2": ["H_1_2.JPG"]
+    }
+    assert visible(directory) == ["H_1.JPG", "H_1_2.JPG"] and temp_files(runtime) == []
 
 
 def test_a_file_copied_in_by_hand_goes_to_trash_when_overwriting(
@@ -452,7 +462,7 @@ def test_a_file_copied_in_by_hand_goes_to_trash_when_overwriting(
     response = admin.post(
         f"/api/projects/{quote(project.folder)}/upload",
         files=files,
-        params={"overwrite_in_project": "true"},
+        params={"on_name_taken": "overwrite"},
     )
     assert response.status_code == 200 and response.json()["stored"] == 1, response.text
     assert digest(directory / "I_1.JPG") == digest(samples.jpg)
@@ -470,9 +480,13 @@ def test_a_second_type_copied_in_by_hand_leaves_the_photo_as_it_was(
     samples.copy("raw", directory / "J_1.DNG")
     other_raw = samples.raw.read_bytes() + b"\0" * 16
     result = _upload(admin, project.folder, "J_1.DNG", other_raw)
-    assert result["status"] == "skipped", result
+    assert (result["status"], result["stored_as"]) == ("stored", "J_1_2.DNG"), result
+    assert result["conflict"] == {"taken_by": "J_1.DNG", "renamed_from": "J_1.DNG"}
     assert digest(directory / "J_1.DNG") == digest(samples.raw)
-    assert {b: p.filenames for b, p in photos(runtime, project.id).items()} == {"J_1": ["J_1.JPG"]}
+    assert {b: p.filenames for b, p in photos(runtime, project.id).items()} == {
+        "J_1": ["J_1.JPG"],
+        "J_1_2": ["J_1_2.DNG"],
+    }
     assert temp_files(runtime) == []
 
 

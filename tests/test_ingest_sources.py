@@ -380,7 +380,7 @@ def test_import_groups_a_folder_tree_and_skips_on_a_second_run(
     samples.copy("jpg", source / "DSC0001.JPG")
     samples.copy("raw", source / "DSC0001.DNG")
     samples.copy("jpg_other", source / "day2" / "DSC0002.jpg")
-    samples.copy("raw", source / "day2" / "DSC0002.dng")
+    samples.variant("raw", source / "day2" / "DSC0002.dng", "day2")
     samples.copy("png", source / "day2" / "edits" / "IMG_5.PNG")
     (source / "day2" / "clip.MOV").write_bytes(b"\0\0\0\x18ftypqt  not really a movie")
     (source / "notes.txt").write_text("shot list")
@@ -413,7 +413,7 @@ def test_import_groups_a_folder_tree_and_skips_on_a_second_run(
 
     again_code, again = run_import(runtime, str(source))
     assert again_code == 0, again
-    assert "duplicate" in again
+    assert again.count("identical to") == 5 and "│ stored  │" not in again
     assert {b: p.filenames for b, p in photos(runtime, project_id).items()} == {
         b: p.filenames for b, p in grouped.items()
     }
@@ -428,9 +428,9 @@ def test_import_reports_rejected_files_and_moves_only_what_it_stored(
     existing = make_project(runtime, "Archive")
     store(runtime, existing, {"OLD_1.JPG": samples.jpg})
     source = tmp_path / "card"
-    new_jpg = samples.copy("jpg", source / "NEW_1.JPG")
-    new_raw = samples.copy("raw", source / "sub" / "NEW_1.DNG")
-    duplicate = samples.copy("jpg_other", source / "OLD_1.JPG")
+    new_jpg = samples.variant("jpg", source / "NEW_1.JPG", "new")
+    new_raw = samples.copy("raw", source / "NEW_1.DNG")  # pairs: the same folder
+    duplicate = samples.copy("jpg", source / "OLD_1.JPG")  # the same bytes as the stored one
     fake = samples.copy("pdf_as_jpg", source / "sub" / "scan.jpg")
     notes = source / "notes.txt"
     notes.write_text("keep me")
@@ -438,11 +438,11 @@ def test_import_reports_rejected_files_and_moves_only_what_it_stored(
     code, output = run_import(runtime, str(source), "--project", "Archive", "--move")
     assert code == 1, output
     assert "scan.jpg" in output and "rejected" in output
-    assert "OLD_1.JPG" in output and "skipped" in output
+    assert "OLD_1.JPG" in output and "skipped" in output and "identical" in output
     # Stored sources are gone; the duplicate, the rejected file and the notes stay.
     assert not new_jpg.exists() and not new_raw.exists()
     assert duplicate.exists() and fake.exists() and notes.read_text() == "keep me"
-    assert digest(duplicate) == digest(samples.jpg_other)
+    assert digest(duplicate) == digest(samples.jpg)
     grouped = photos(runtime, existing.id)
     assert {b: p.filenames for b, p in grouped.items()} == {
         "OLD_1": ["OLD_1.JPG"],

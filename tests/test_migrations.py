@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.migrate import current_revision, head_revision, upgrade
-from contactsheet.db.tables import Base, Derivative, Photo, PhotoTag, Project, Setting, Tag
+from contactsheet.db.tables import (
+    Base,
+    Derivative,
+    Photo,
+    PhotoFile,
+    PhotoTag,
+    Project,
+    Setting,
+    Tag,
+)
 from contactsheet.db.types import JsonDocument, UTCDateTime
 from contactsheet.library.names import name_key
 from tests.conftest import ENGINES, fresh_database_url
@@ -88,6 +97,40 @@ def test_migrated_schema_matches_the_models(empty_db: Database) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_photo_files_are_made_for_the_files_photos_already_list(empty_db: Database) -> None:
+    """0003 gives every file of an existing photo its row, without a fingerprint: that is read
+    from disk when a comparison first needs it (docs/ingest.md)."""
+    upgrade(empty_db, "0002")
+    now = utcnow().replace(tzinfo=None)
+    with empty_db.writer_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO projects (tenant, name, name_key, folder, folder_key, status, "
+                "created_at, updated_at) VALUES ('user_0', 'Old', 'old', 'Old', 'old', 'active', "
+                ":now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO photos (tenant, project_id, basename, basename_key, filenames, "
+                "jpg_available, raw_available, other_available, keep_jpg, keep_raw, file_size, "
+                "taken_at, exif, visibility, rating, pick, created_at, updated_at) VALUES "
+                "('user_0', 1, 'DSC1', 'dsc1', :names, true, true, false, true, true, 10, :now, "
+                "'{}', 'private', 0, 'unflagged', :now, :now)"
+            ).bindparams(bindparam("names", type_=JsonDocument)),
+            {"names": ["DSC1.ARW", "DSC1.JPG"], "now": now},
+        )
+    upgrade(empty_db)
+    with empty_db.read() as session:
+        rows = session.execute(
+            select(PhotoFile.photo_id, PhotoFile.filename, PhotoFile.filename_key)
+            .where(PhotoFile.fingerprint.is_(None), PhotoFile.size.is_(None))
+            .order_by(PhotoFile.filename)
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, "DSC1.ARW", "dsc1.arw"), (1, "DSC1.JPG", "dsc1.jpg")]
 
 
 def test_upgrading_twice_is_a_no_op(empty_db: Database) -> None:

@@ -39,7 +39,11 @@ def _generation_items(runtime: Runtime, task_id: int) -> list[int | None]:
 
 def _crowded(runtime: Runtime, samples: Samples, tmp_path: Path, extra: dict[str, Path]) -> tuple:
     dest, source = make_project(runtime, "Crowded"), make_project(runtime, "Source")
-    store(runtime, dest, {f"CROWD{i:03d}.JPG": samples.jpg for i in range(CROWD)} | extra)
+    crowd = {
+        f"CROWD{i:03d}.JPG": samples.variant("jpg", tmp_path / "crowd" / f"{i}.jpg", str(i))
+        for i in range(CROWD)
+    }
+    store(runtime, dest, crowd | extra)
     run_all(runtime)
     dest_dir = runtime.paths.project_dir(dest.folder)
     originals = sorted(p for p in dest_dir.iterdir() if p.is_file() and p.name[0] != ".")

@@ -102,7 +102,7 @@ def test_raw_in_a_second_request_completes_the_photo(
     analysis = admin.post(
         f"/api/projects/{folder}/upload/analyze", json={"files": ["img_7.dng"]}
     ).json()
-    assert [c["name"] for c in analysis["completions"]] == ["img_7.dng"]
+    assert [(f["name"], f["class"]) for f in analysis["files"]] == [("img_7.dng", "completion")]
     response = upload(admin, folder, [("img_7.dng", samples["raw"])])
     assert response.json()["stored"] == 1
     photo = photos(runtime, folder)["IMG_7"]
@@ -110,20 +110,27 @@ def test_raw_in_a_second_request_completes_the_photo(
     assert photo.raw_available and photo.keep_raw and not photo.keep_jpg
 
 
-def test_duplicates_are_skipped_or_overwritten_into_trash(
+def test_a_taken_name_keeps_both_or_skips_or_overwrites_into_trash(
     admin: TestClient, runtime: Runtime, samples: dict[str, bytes]
 ) -> None:
     folder = project(admin, "Dupes")
     upload(admin, folder, [("A.JPG", samples["jpg"])])
-    skipped = upload(admin, folder, [("A.JPG", samples["jpg2"])]).json()
-    assert (
-        skipped["files"][0]["status"] == "skipped" and "duplicate" in skipped["files"][0]["reason"]
-    )
+    kept = upload(admin, folder, [("a.jpg", samples["jpg2"])]).json()["files"][0]
+    assert (kept["status"], kept["class"], kept["stored_as"]) == ("stored", "name_taken", "a_2.jpg")
+    assert kept["conflict"] == {"taken_by": "A.JPG", "renamed_from": "a.jpg"}
+    skipped = upload(
+        admin, folder, [("A.JPG", imagefactory.variant(samples["jpg"], "3"))], on_name_taken="skip"
+    ).json()["files"][0]
+    assert skipped["status"] == "skipped" and skipped["reason"].startswith("name taken: A.JPG")
     assert (runtime.paths.project_dir(folder) / "A.JPG").read_bytes() == samples["jpg"]
-    replaced = upload(admin, folder, [("a.jpg", samples["jpg2"])], overwrite_in_project=True).json()
+    replaced = upload(admin, folder, [("a.jpg", samples["jpg2"])], on_name_taken="overwrite")
+    # Identical to a_2.jpg: identical content is never stored twice, whatever the choice.
+    assert replaced.json()["files"][0]["class"] == "identical"
+    other = imagefactory.variant(samples["jpg2"], "other")
+    replaced = upload(admin, folder, [("a.jpg", other)], on_name_taken="overwrite").json()
     assert replaced["files"][0]["status"] == "stored"
-    assert on_disk(runtime, folder) == ["a.jpg"]
-    assert (runtime.paths.project_dir(folder) / "a.jpg").read_bytes() == samples["jpg2"]
+    assert on_disk(runtime, folder) == ["a.jpg", "a_2.jpg"]
+    assert (runtime.paths.project_dir(folder) / "a.jpg").read_bytes() == other
     with runtime.db.read() as session:
         entry = session.scalars(select(TrashEntry)).one()
     assert entry.reason == "overwritten_by_upload"
@@ -131,7 +138,7 @@ def test_duplicates_are_skipped_or_overwritten_into_trash(
     assert photos(runtime, folder)["A"].filenames == ["a.jpg"]
 
 
-def test_cross_project_conflict_is_renamed_by_default(
+def test_a_name_in_another_project_is_no_conflict(
     admin: TestClient, runtime: Runtime, samples: dict[str, bytes]
 ) -> None:
     first, second = project(admin, "First"), project(admin, "Second")
@@ -139,11 +146,10 @@ def test_cross_project_conflict_is_renamed_by_default(
     analysis = admin.post(
         f"/api/projects/{second}/upload/analyze", json={"files": ["DSC5.JPG", "NEW.JPG"]}
     ).json()
-    assert analysis["cross_project"][0]["project"] == first and analysis["new"] == ["NEW.JPG"]
+    assert [f["class"] for f in analysis["files"]] == ["new", "new"]
     result = upload(admin, second, [("DSC5.JPG", samples["jpg2"])]).json()["files"][0]
-    assert result["stored_as"] == "DSC5_duplicate1.JPG"
-    assert result["conflict"]["project"] == first
-    assert set(photos(runtime, second)) == {"DSC5_duplicate1"}
+    assert result["stored_as"] == "DSC5.JPG" and result["class"] == "new"
+    assert set(photos(runtime, second)) == {"DSC5"}
     assert set(photos(runtime, first)) == {"DSC5"}
 
 
@@ -242,7 +248,7 @@ def test_three_hundred_files_in_one_request(
     admin: TestClient, runtime: Runtime, samples: dict[str, bytes]
 ) -> None:
     folder = project(admin, "Many")
-    files = [(f"IMG_{i:04d}.JPG", samples["jpg"]) for i in range(300)]
+    files = [(f"IMG_{i:04d}.JPG", imagefactory.variant(samples["jpg"], str(i))) for i in range(300)]
     body = upload(admin, folder, files).json()
     assert body["stored"] == 300
     assert len(photos(runtime, folder)) == 300 and len(on_disk(runtime, folder)) == 300
@@ -255,8 +261,11 @@ def test_concurrent_uploads_of_one_basename_lose_nothing(
     requests = [[("SAME.JPG", samples["jpg"])], [("SAME.DNG", samples["raw"])]] * 4
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda files: upload(admin, folder, files).json(), requests))
-    statuses = sorted(r["files"][0]["status"] for r in results)
-    assert statuses == ["skipped"] * 6 + ["stored"] * 2
+    statuses = sorted((r["files"][0]["status"], r["files"][0]["class"]) for r in results)
+    # The same bytes again are identical, whichever request came first.
+    assert statuses == [("skipped", "identical")] * 6 + [("stored", "completion")] + [
+        ("stored", "new")
+    ]
     assert on_disk(runtime, folder) == ["SAME.DNG", "SAME.JPG"] and leftovers(runtime, folder) == []
     assert photos(runtime, folder)["SAME"].filenames == ["SAME.DNG", "SAME.JPG"]
     with runtime.db.read() as session:
@@ -273,27 +282,53 @@ def test_upload_to_unknown_project_is_404_and_non_multipart_is_400(admin: TestCl
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_input"
 
 
-def test_analyze_reports_duplicates_completions_and_rejections(
-    admin: TestClient, samples: dict[str, bytes]
+def test_analyze_reports_classes_with_and_without_fingerprints(
+    admin: TestClient, samples: dict[str, bytes], tmp_path: Path
 ) -> None:
+    from contactsheet.imaging.fingerprint import fingerprint
+
     folder = project(admin, "Analyze")
     upload(admin, folder, [("X1.JPG", samples["jpg"])])
+    (tmp_path / "x1.jpg").write_bytes(samples["jpg"])
+    (tmp_path / "x2.jpg").write_bytes(samples["jpg2"])
+    same = {"size": len(samples["jpg"]), "fingerprint": fingerprint(tmp_path / "x1.jpg")}
+    other = {"size": len(samples["jpg2"]), "fingerprint": fingerprint(tmp_path / "x2.jpg")}
     report = admin.post(
         f"/api/projects/{folder}/upload/analyze",
-        json={"files": ["X1.jpg", "X1.ARW", "Y.JPG", "../bad.txt"]},
+        json={
+            "files": [
+                "X1.jpg",
+                {"name": "x1.jpg", "folder": "a", **same},
+                {"name": "X1.jpg", "folder": "b", **other},
+                "c/X1.ARW",
+                "d/X1_2.jpg",
+                "Y.JPG",
+                "../bad.txt",
+            ]
+        },
     ).json()
-    assert [d["name"] for d in report["duplicates"]] == ["X1.jpg"]
-    assert [c["name"] for c in report["completions"]] == ["X1.ARW"]
-    assert report["new"] == ["Y.JPG"]
-    assert [r["name"] for r in report["rejected"]] == ["../bad.txt"]
+    assert [(f["name"], f["class"], f.get("stored_as")) for f in report["files"]] == [
+        ("X1.jpg", "unknown", "X1_2.jpg"),
+        ("x1.jpg", "identical", None),
+        ("X1.jpg", "name_taken", "X1_3.jpg"),
+        ("c/X1.ARW", "completion", "X1.ARW"),
+        ("d/X1_2.jpg", "unknown", "X1_2_2.jpg"),
+        ("Y.JPG", "new", "Y.JPG"),
+        ("../bad.txt", "rejected", None),
+    ]
+    assert report["files"][1]["identical_to"]["filename"] == "X1.JPG"
+    assert report["files"][2]["taken_by"] == "X1.JPG"
+    assert report["files"][3]["folder"] == "c" and report["files"][3]["photo_id"] is not None
+    assert report["counts"]["unknown"] == 2
 
 
 def test_reupload_after_trashed_overwrite_keeps_one_photo(
     admin: TestClient, runtime: Runtime, samples: dict[str, bytes], tmp_path: Path
 ) -> None:
     folder = project(admin, "Again")
-    for _ in range(3):
-        upload(admin, folder, [("R.JPG", samples["jpg"])], overwrite_in_project=True)
-    assert on_disk(runtime, folder) == ["R.JPG"]
+    for i in range(3):
+        data = imagefactory.variant(samples["jpg"], str(i))
+        upload(admin, folder, [("R.JPG", data)], on_name_taken="overwrite")
+    assert on_disk(runtime, folder) == ["R.JPG"] and len(photos(runtime, folder)) == 1
     with runtime.db.read() as session:
         assert session.scalar(select(func.count()).select_from(TrashEntry)) == 2

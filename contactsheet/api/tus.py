@@ -1,7 +1,8 @@
 """Resumable uploads (tus 1.0: creation, PATCH with offsets, HEAD for the offset, termination,
-expiry) through tuspyserver. Metadata `filename` and `project` (the folder) are required, and
-`overwrite_in_project` / `move_conflicts_here` ("true"/"false") are honoured; a finished upload
-goes through the same checks and grouping as a multipart upload."""
+expiry) through tuspyserver. Metadata `filename` and `project` (the folder) are required;
+`batch`, `folder`, `on_name_taken` (keep_both, skip, overwrite), `import_anyway` and
+`move_conflicts_here` ("true"/"false") mean what they mean for a multipart upload, and a
+finished upload goes through the same checks and rules (docs/ingest.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from tuspyserver import create_tus_router
 
 from contactsheet.catalog.projects import find_project
 from contactsheet.errors import ContactSheetError, InsufficientStorage, PayloadTooLarge
-from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
+from contactsheet.ingest.batches import checked_batch, source_folder
+from contactsheet.ingest.batches import checked_folder as checked_source_folder
+from contactsheet.ingest.placement import (
+    KEEP_BOTH,
+    FileResult,
+    IngestOptions,
+    checked_folder,
+    place_files,
+)
 from contactsheet.ingest.resumable import (
     align_to_offset,
     expire_abandoned,
@@ -41,6 +50,14 @@ UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 def _flag(metadata: dict[str, str], key: str) -> bool:
     return metadata.get(key, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _options(metadata: dict[str, str]) -> IngestOptions:
+    return IngestOptions(
+        on_name_taken=metadata.get("on_name_taken") or KEEP_BOTH,
+        import_anyway=_flag(metadata, "import_anyway"),
+        move_conflicts_here=_flag(metadata, "move_conflicts_here"),
+    )
 
 
 # Every answer is headers only, errors included (tus clients read the status).
@@ -115,6 +132,9 @@ def tus_router(runtime: Runtime) -> APIRouter:
 
     def check(metadata: dict[str, str], upload_info: dict[str, object]) -> None:
         check_name(metadata.get("filename") or "")
+        _options(metadata)
+        checked_batch(metadata.get("batch"))
+        checked_source_folder(metadata.get("folder"))
         folder = metadata.get("project") or ""
         with runtime.db.read() as session:
             checked_folder(runtime, find_project(session, runtime.tenant, folder))
@@ -134,11 +154,9 @@ def tus_router(runtime: Runtime) -> APIRouter:
                 staged = stage_existing(
                     source, staging_dir(runtime.paths), limit, metadata["filename"]
                 )
-                options = IngestOptions(
-                    overwrite_in_project=_flag(metadata, "overwrite_in_project"),
-                    move_conflicts_here=_flag(metadata, "move_conflicts_here"),
-                )
-                report = place_files(runtime, project.id, [staged], options)
+                staged.source = source_folder(metadata["filename"], metadata.get("folder"))
+                batch = checked_batch(metadata.get("batch"))
+                report = place_files(runtime, project.id, [staged], _options(metadata), batch)
             except ContactSheetError:
                 # A finished upload that cannot be placed (its project deleted, its folder
                 # gone) is answered once; its data is not kept for a retry that cannot work.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
@@ -13,21 +12,60 @@ from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
 from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.params import ID_MAX
 from contactsheet.catalog.projects import find_project
 from contactsheet.errors import InvalidInput
-from contactsheet.ingest.conflicts import analyze
+from contactsheet.imaging.fingerprint import ALGORITHM
+from contactsheet.ingest.batches import (
+    BATCH_PATTERN,
+    MAX_FOLDER_CHARS,
+    checked_batch,
+    checked_folder,
+    new_batch_id,
+    source_folder,
+)
+from contactsheet.ingest.conflicts import Announced, analyze
 from contactsheet.ingest.multipart import MultipartReceiver, boundary_of
-from contactsheet.ingest.placement import IngestOptions, IngestReport, checked_folder, place_files
+from contactsheet.ingest.placement import (
+    KEEP_BOTH,
+    IngestOptions,
+    IngestReport,
+    place_files,
+)
+from contactsheet.ingest.placement import checked_folder as checked_project_folder
 from contactsheet.ingest.staging import staging_dir
 from contactsheet.logs import log_event
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["uploads"])
 MAX_ANALYZE_NAMES = 10_000
+MAX_NAME_CHARS = 1024
+FINGERPRINT_PATTERN = rf"^{ALGORITHM}:[0-9a-f]{{32}}$"
+NameTaken = Literal["keep_both", "skip", "overwrite"]
+
+
+class AnalyzeFile(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    size: int | None = Field(default=None, ge=0, le=ID_MAX)  # bytes; uploads are far smaller
+    fingerprint: str | None = Field(
+        default=None,
+        pattern=FINGERPRINT_PATTERN,
+        description="xxh3_128 of the file's bytes: `xxh3_128:` and 32 lowercase hex digits "
+        "(docs/ingest.md). Without it, a taken name is `unknown`.",
+    )
+    folder: str | None = Field(
+        default=None,
+        max_length=MAX_FOLDER_CHARS,
+        description="The folder the file is in, relative to what was dropped (`100CANON`).",
+    )
 
 
 class AnalyzeRequest(BaseModel):
-    files: list[str] = Field(max_length=MAX_ANALYZE_NAMES)
+    files: list[AnalyzeFile | Annotated[str, Field(max_length=MAX_NAME_CHARS)]] = Field(
+        max_length=MAX_ANALYZE_NAMES
+    )
+    batch: str | None = Field(default=None, pattern=BATCH_PATTERN)
+    import_anyway: bool = False
 
 
 def report_body(report: IngestReport) -> dict[str, Any]:
@@ -43,11 +81,25 @@ def report_body(report: IngestReport) -> dict[str, Any]:
 
 @router.post("/api/projects/{folder}/upload/analyze")
 def analyze_upload(folder: str, body: AnalyzeRequest, runtime: RuntimeDep) -> dict[str, Any]:
-    """What uploading these names would do: new photos, duplicates in this project, format
-    completions, and conflicts with photos in other projects. Writes nothing."""
-    with runtime.db.read() as session:
+    """What uploading these files as one batch would do, per file: its class (`new`,
+    `completion`, `identical`, `identical_elsewhere`, `name_taken`, `unknown`, `rejected`), the
+    name it would be stored under, and where an identical file lives. Places nothing (it only
+    records fingerprints of library files it had to read)."""
+    files = [
+        Announced(name=f) if isinstance(f, str) else Announced(**f.model_dump()) for f in body.files
+    ]
+    for announced in files:
+        checked_folder(announced.folder)
+    with runtime.db.write() as session:
         project = find_project(session, runtime.tenant, folder)
-        return asdict(analyze(session, project, body.files))
+        return analyze(
+            session,
+            runtime.paths,
+            project,
+            files,
+            batch=body.batch or new_batch_id(),
+            import_anyway=body.import_anyway,
+        )
 
 
 @router.post(
@@ -62,7 +114,19 @@ def analyze_upload(folder: str, body: AnalyzeRequest, runtime: RuntimeDep) -> di
                             "files": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "binary"},
-                            }
+                            },
+                            "batch": {
+                                "type": "string",
+                                "pattern": BATCH_PATTERN,
+                                "description": "The upload batch the files belong to (one "
+                                "drop), chosen by the client; default: this request alone.",
+                            },
+                            "folder": {
+                                "type": "string",
+                                "maxLength": MAX_FOLDER_CHARS,
+                                "description": "The files' folder relative to what was "
+                                "dropped; default: the directory part of each file name.",
+                            },
                         },
                     }
                 }
@@ -75,17 +139,19 @@ async def upload(
     folder: str,
     request: Request,
     runtime: RuntimeDep,
-    overwrite_in_project: Annotated[bool, Query()] = False,
+    on_name_taken: Annotated[NameTaken, Query()] = KEEP_BOTH,
+    import_anyway: Annotated[bool, Query()] = False,
     move_conflicts_here: Annotated[bool, Query()] = False,
 ) -> JSONResponse:
-    """Upload files (multipart, any number of parts). Each is streamed into the project folder,
-    checked by name, size (`processing.upload_max_bytes`, 413) and content, then grouped by
-    basename. The answer lists per file `stored`, `skipped` (with the reason) or `rejected`."""
+    """Upload files (multipart, any number of parts, with optional `batch` and `folder` fields).
+    Each is streamed into staging, checked by name, size (`processing.upload_max_bytes`, 413)
+    and content, then classed against the project (docs/ingest.md). The answer lists per file
+    `stored` (with `stored_as`), `skipped` (with the reason) or `rejected`, and its `class`."""
 
     def lookup() -> tuple[int, str]:
         with runtime.db.read() as session:
             project = find_project(session, runtime.tenant, folder)
-            checked_folder(runtime, project)  # before a byte is received
+            checked_project_folder(runtime, project)  # before a byte is received
             return project.id, project.folder
 
     project_id, project_folder = await anyio.to_thread.run_sync(lookup)
@@ -107,11 +173,21 @@ async def upload(
         raise
     if not receiver.files:
         raise InvalidInput("no files in the request (send them as multipart file parts)")
+    try:
+        batch = checked_batch(receiver.fields.get("batch"))
+        folder_field = checked_folder(receiver.fields.get("folder"))
+    except InvalidInput:
+        receiver.abort()
+        raise
+    for staged in receiver.files:
+        staged.source = source_folder(staged.original_name, folder_field)
     options = IngestOptions(
-        overwrite_in_project=overwrite_in_project, move_conflicts_here=move_conflicts_here
+        on_name_taken=on_name_taken,
+        import_anyway=import_anyway,
+        move_conflicts_here=move_conflicts_here,
     )
     report = await anyio.to_thread.run_sync(
-        place_files, runtime, project_id, receiver.files, options
+        place_files, runtime, project_id, receiver.files, options, batch
     )
     body = report_body(report)
     if report.count("rejected") < len(report.files):

@@ -20,8 +20,11 @@ from contactsheet.catalog.bulk import check_size, load_photos
 from contactsheet.catalog.photos import (
     add_file,
     basenames_on_disk,
+    facts_of,
+    file_record,
     free_duplicate_basename,
     photo_in_project,
+    rename_file,
     same_type_files,
     split_name,
 )
@@ -125,12 +128,12 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
         raise
     for origin in stale:  # a cache of a photo leaving this project: nothing would ever remove it
         origin.unlink(missing_ok=True)
-    new_names = [f"{basename}{split_name(n)[1]}" for n in photo.filenames]
+    new_names = {n: f"{basename}{split_name(n)[1]}" for n in photo.filenames}
     if joined is not None:
-        for name in new_names:
-            add_file(
-                joined, name, (dest_dir / name).stat().st_size if (dest_dir / name).exists() else 0
-            )
+        for old_name, name in new_names.items():
+            size = (dest_dir / name).stat().st_size if (dest_dir / name).exists() else 0
+            # A hard link keeps the inode: the content's recorded identity still holds.
+            add_file(joined, name, size, facts_of(file_record(photo, old_name)))
         # The joining photo carries the user's history; it wins where the other has defaults.
         if joined.visibility == Visibility.PRIVATE:
             joined.visibility = photo.visibility
@@ -144,7 +147,8 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
     session.execute(PhotoTag.__table__.delete().where(PhotoTag.photo_id == photo.id))
     photo.project_id = dest.id
     photo.basename, photo.basename_key = basename, name_key(basename)
-    photo.filenames = sorted(new_names)
+    for old_name, name in new_names.items():
+        rename_file(photo, old_name, name)
     session.flush()
     _set_tags(session, photo.id, tag_ids)
     return MoveResult(photo.id, "moved", photo.id, basename)

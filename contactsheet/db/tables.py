@@ -135,6 +135,10 @@ class Photo(Base):
     derivatives: Mapped[list[Derivative]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", passive_deletes=True
     )
+    # Written only with `filenames`, by contactsheet/catalog/photos.py.
+    files: Mapped[list[PhotoFile]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         CheckConstraint("rating BETWEEN 0 AND 5", name="rating_range"),
@@ -143,6 +147,39 @@ class Photo(Base):
         Index("ix_photos_project_size", "project_id", "file_size", "id"),
         Index("ix_photos_taken", "tenant", "taken_at", "id"),
         Index("ix_photos_basename", "tenant", "basename_key", "id"),
+        NEVER_REUSE_IDS,
+    )
+
+
+class PhotoFile(Base):
+    """One file of a photo, with what identifies its content (docs/ingest.md).
+
+    `fingerprint` (contactsheet/imaging/fingerprint.py) is a record of the file as it was when
+    `size` and `mtime_ns` were read: it counts only while the file on disk still has both, and
+    is computed when a comparison first needs it. `batch` and `source_key` say which upload
+    batch and source folder the file last arrived from, so the other files of that folder pair
+    with it across requests.
+    """
+
+    __tablename__ = "photo_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    filename_key: Mapped[str] = mapped_column(String(400))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    fingerprint: Mapped[str | None] = mapped_column(String(80))
+    batch: Mapped[str | None] = mapped_column(String(64))
+    source_key: Mapped[str | None] = mapped_column(String(1400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    photo: Mapped[Photo] = relationship(back_populates="files")
+
+    __table_args__ = (
+        Index("ix_photo_files_fingerprint", "tenant", "fingerprint"),
+        Index("ix_photo_files_batch", "batch", "source_key"),
         NEVER_REUSE_IDS,
     )
 

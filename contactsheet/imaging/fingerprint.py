@@ -18,10 +18,34 @@ ALGORITHM = "xxh3_128"
 CHUNK = 1024 * 1024  # streaming: memory stays constant whatever the file's size
 
 
+class Fingerprinter:
+    """The fingerprint of bytes fed in order, for a file hashed while it streams in."""
+
+    def __init__(self) -> None:
+        self._digest = xxhash.xxh3_128()
+
+    def update(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+
+    def value(self) -> str:
+        """`"xxh3_128:<32 lowercase hex digits>"`."""
+        return f"{ALGORITHM}:{self._digest.hexdigest()}"
+
+
 def fingerprint(path: Path) -> str:
     """`"xxh3_128:<32 hex digits>"` of the file's bytes."""
-    digest = xxhash.xxh3_128()
+    digest = Fingerprinter()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
-    return f"{ALGORITHM}:{digest.hexdigest()}"
+    return digest.value()
+
+
+def is_fingerprint(value: str) -> bool:
+    """Whether `value` has the form `fingerprint` gives (a client may send one)."""
+    algorithm, _, digest = value.partition(":")
+    return (
+        algorithm == ALGORITHM
+        and len(digest) == 32
+        and all(c in "0123456789abcdef" for c in digest)
+    )

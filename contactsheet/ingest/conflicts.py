@@ -1,91 +1,89 @@
-"""Conflict analysis before an upload: what each name would do, without writing anything."""
+"""The upload analysis: what each file of a batch would be in a project, without placing any.
+
+The same classes placement acts on (`contactsheet.ingest.classify`), with the default choices
+(a taken name keeps both, a twin elsewhere is skipped unless `import_anyway`). Files of the
+request see each other as if the earlier ones were placed: a RAW after its JPG is a completion,
+two files taking the same name get `_2` and `_3`. Without a client fingerprint, content
+cannot be compared: a taken name is `unknown` ("same name, content unknown") and nothing is
+said to be identical.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contactsheet.catalog.photos import same_type_files, split_name
-from contactsheet.db.chunks import chunked
-from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
+from contactsheet.catalog.photos import split_name
+from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError
+from contactsheet.ingest.batches import source_folder, source_key
+from contactsheet.ingest.classify import (
+    COMPLETION,
+    IDENTICAL,
+    IDENTICAL_ELSEWHERE,
+    REJECTED,
+    Classifier,
+    Incoming,
+    Plan,
+)
 from contactsheet.ingest.staging import check_name
-from contactsheet.library.names import name_key
+from contactsheet.library.paths import LibraryPaths
 
 
-@dataclass
-class ConflictReport:
-    new: list[str] = field(default_factory=list)
-    duplicates: list[dict[str, Any]] = field(default_factory=list)
-    completions: list[dict[str, Any]] = field(default_factory=list)
-    cross_project: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(frozen=True)
+class Announced:
+    """A file a client is about to send: its name, and what it knows of it."""
+
+    name: str
+    size: int | None = None
+    fingerprint: str | None = None
+    folder: str | None = None
 
 
-def _photos_by_key(session: Session, project: Project, keys: list[str]) -> tuple[dict, dict]:
-    here: dict[str, Photo] = {}
-    elsewhere: dict[str, tuple[Photo, str]] = {}
-    for chunk in chunked(keys):
-        rows = session.execute(
-            select(Photo, Project.folder)
-            .join(Project, Project.id == Photo.project_id)
-            .where(
-                Photo.tenant == project.tenant,
-                Photo.basename_key.in_(chunk),
-                Project.status == ProjectStatus.ACTIVE,
-            )
-        )
-        for photo, folder in rows:
-            if photo.project_id == project.id:
-                here[photo.basename_key] = photo
-            else:
-                elsewhere.setdefault(photo.basename_key, (photo, folder))
-    return here, elsewhere
-
-
-def analyze(session: Session, project: Project, names: list[str]) -> ConflictReport:
-    report = ConflictReport()
-    checked: list[tuple[str, str, str]] = []
-    for original in names:
+def analyze(
+    session: Session,
+    paths: LibraryPaths,
+    project: Project,
+    files: list[Announced],
+    *,
+    batch: str,
+    import_anyway: bool = False,
+) -> dict[str, Any]:
+    plan = Plan()
+    classifier = Classifier(session, paths, project, import_anyway=import_anyway, plan=plan)
+    entries: list[dict[str, Any]] = []
+    for announced in files:
+        folder = source_folder(announced.name, announced.folder)
+        entry: dict[str, Any] = {"name": announced.name, "folder": folder}
         try:
-            safe, _kind = check_name(original)
+            safe, _kind = check_name(announced.name)
         except ContactSheetError as exc:
-            report.rejected.append(
-                {"name": original, "error": {"code": exc.code, "message": exc.message}}
-            )
+            entry |= {"class": REJECTED, "error": {"code": exc.code, "message": exc.message}}
+            entries.append(entry)
             continue
-        checked.append((original, safe, name_key(split_name(safe)[0])))
-    here, elsewhere = _photos_by_key(session, project, sorted({key for _, _, key in checked}))
-    seen_in_request: dict[str, list[str]] = {}
-    for original, safe, key in checked:
-        photo = here.get(key)
-        if photo is not None and (existing := same_type_files(photo, safe)):
-            report.duplicates.append(
-                {"name": original, "existing": existing[0], "photo_id": photo.id}
-            )
-        elif photo is not None:
-            report.completions.append(
-                {"name": original, "photo_id": photo.id, "existing": list(photo.filenames)}
-            )
-        elif key in elsewhere:
-            other, folder = elsewhere[key]
-            report.cross_project.append(
-                {
-                    "name": original,
-                    "project": folder,
-                    "photo_id": other.id,
-                    "existing": list(other.filenames),
-                }
-            )
-        elif key in seen_in_request:
-            report.completions.append(
-                {"name": original, "photo_id": None, "existing": seen_in_request[key]}
-            )
+        item = Incoming(
+            name=safe,
+            size=announced.size,
+            fingerprint=announced.fingerprint,
+            batch=batch,
+            source_key=source_key(folder, safe),
+        )
+        verdict = classifier.classify(item)
+        plan.add(item, verdict)
+        entry["class"] = verdict.kind
+        if verdict.kind in (IDENTICAL, IDENTICAL_ELSEWHERE):
+            assert verdict.twin is not None
+            entry["identical_to"] = verdict.twin.as_dict()
         else:
-            report.new.append(original)
-        seen_in_request.setdefault(key, []).append(safe)
-    return report
+            entry["stored_as"] = f"{verdict.basename}{split_name(safe)[1]}"
+            joins = verdict.kind == COMPLETION and verdict.photo is not None
+            entry["photo_id"] = verdict.photo.id if joins else None  # type: ignore[union-attr]
+        if verdict.taken_by is not None:
+            entry["taken_by"] = verdict.taken_by
+        entries.append(entry)
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry["class"]] = counts.get(entry["class"], 0) + 1
+    return {"batch": batch, "files": entries, "counts": counts}

@@ -46,16 +46,23 @@ def index_project(context: JobContext, project: Project) -> dict[str, Any]:
     indexed = unmanaged = 0
     names: list[str] = []
     waiting: list[str] = []
+    outcomes: dict[str, list[dict[str, Any]]] = {
+        "identical": [],
+        "identical_elsewhere": [],
+        "renamed": [],
+    }
     for start in range(0, len(paths_to_scan), CHUNK):
         context.check_canceled()
         found = scan(paths_to_scan[start : start + CHUNK])
         with runtime.db.write() as session:
-            report = index_files(session, project, found)
+            report = index_files(session, runtime.paths, project, found)
         photo_ids |= report.photo_ids
         indexed += len(report.indexed)
         unmanaged += len(report.unmanaged)
         names += report.unmanaged[: REPORT_NAMES - len(names)]
         waiting += report.waiting_sidecars
+        for key, entries in outcomes.items():
+            entries += getattr(report, key)[: REPORT_NAMES - len(entries)]
     if photo_ids:
         with runtime.db.write() as session:
             runtime.queue.start_task(
@@ -72,12 +79,18 @@ def index_project(context: JobContext, project: Project) -> dict[str, Any]:
         "unmanaged": unmanaged,
         "unmanaged_names": names,
         "waiting_sidecars": waiting,
+        **outcomes,
     }
 
 
 def folder_check(context: JobContext) -> dict[str, Any]:
     totals: dict[str, Any] = {"projects": 0, "indexed": 0, "photos": 0, "unmanaged": 0}
     unmanaged: dict[str, list[str]] = {}
+    outcomes: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "identical": {},
+        "identical_elsewhere": {},
+        "renamed": {},
+    }
     missing = []
     for project in _active_projects(context.runtime, context.job.project_id):
         context.check_canceled()
@@ -90,7 +103,10 @@ def folder_check(context: JobContext) -> dict[str, Any]:
             totals[key] += result[key]
         if result["unmanaged_names"]:
             unmanaged[project.folder] = result["unmanaged_names"]
-    return {**totals, "unmanaged_files": unmanaged, "missing_folders": missing}
+        for key, by_project in outcomes.items():
+            if result[key]:
+                by_project[project.folder] = result[key]
+    return {**totals, "unmanaged_files": unmanaged, "missing_folders": missing, **outcomes}
 
 
 def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project | None:

@@ -1,4 +1,8 @@
-"""`contactsheet import PATH`: a folder tree of photos into a project, by the upload rules."""
+"""`contactsheet import PATH`: a folder tree of photos into a project, by the upload rules.
+
+One import is one batch: files pair by basename only within their own folder of the tree
+(`100CANON/IMG_0001.JPG` with `100CANON/IMG_0001.DNG`), and each file is reported by its path
+relative to PATH."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from contactsheet.catalog.photos import file_kind
 from contactsheet.catalog.projects import create_project
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
+from contactsheet.ingest.batches import new_batch_id, source_folder
 from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
 from contactsheet.ingest.staging import StagedFile, stage_existing, staging_dir
 from contactsheet.library.names import clean_display_name, name_key
@@ -75,13 +80,14 @@ def import_path(
     checked_folder(runtime, project)  # before a file is copied
     directory = staging_dir(runtime.paths)
     limit = runtime.settings.processing.upload_max_bytes
+    batch_id = new_batch_id()
     batch: list[tuple[Path, StagedFile]] = []
 
     def flush() -> None:
         staged = [s for _, s in batch]
         # The project is checked again here: deleted or its folder gone meanwhile, the import
         # stops with that error (and `place_files` has removed the batch's staged files).
-        result = place_files(runtime, project.id, staged, options)
+        result = place_files(runtime, project.id, staged, options, batch_id)
         for (origin, _), outcome in zip(batch, result.files, strict=True):
             report.files.append(outcome)
             if move and outcome.status == "stored":
@@ -95,7 +101,10 @@ def import_path(
                 report.ignored.append(str(path))
                 continue
             size = path.stat().st_size
-            batch.append((path, stage_existing(path, directory, limit, path.name)))
+            relative = path.name if path == source else path.relative_to(source).as_posix()
+            staged = stage_existing(path, directory, limit, relative)
+            staged.source = source_folder(relative)
+            batch.append((path, staged))
             report.bytes += size
             on_file(path, size)
             if len(batch) >= BATCH:

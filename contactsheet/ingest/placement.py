@@ -1,13 +1,17 @@
-"""Placement: staged files become photos. The rules every source (upload, tus, import) shares:
+"""Placement: staged files become photos, by the rules of docs/ingest.md that every source
+(upload, tus, import) shares, as `contactsheet.ingest.classify` classes each file:
 
-- same basename (ignoring case) in this project, other type: the file joins that photo;
-- same basename and type in this project: skipped, or with `overwrite_in_project` the old file
-  goes to `.trash` and the new one takes its place;
-- the basename lives in another project: stored under `<basename>_duplicateN`, or with
-  `move_conflicts_here` the other photo is moved here by an `image_move` task and the file joins it;
+- identical content in this project, or (unless `import_anyway`) in another: skipped, with
+  where its twin is;
+- another format of a photo (same source folder of the batch, or a photo that lacks it): joins;
+- its name taken by a different file: both kept, the newcomer under `<basename>_N` (its
+  pair from the same source folder follows it there), or, as asked, skipped, or the old file
+  to `.trash` and the new one in its place in the same photo (its decisions kept);
+- `move_conflicts_here`: a photo of the same basename in another project is moved here by an
+  `image_move` task and the file joins it;
 - no file is ever overwritten silently: names are claimed with a hard link, which fails if taken,
-  and a photo row is only kept with the file it was made for (a name found taken on disk, by a
-  file copied in by hand and not yet indexed, is skipped and leaves no row behind).
+  and a photo row is only kept with the file it was made for (a name taken on disk in the
+  instant before the link is skipped and leaves no row behind).
 
 Rows, files and the `upload_postprocess` task are committed together; a file placed whose
 transaction then fails is found by `folder_check` (the disk is the truth). The project is looked
@@ -28,23 +32,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contactsheet.catalog.metadata import apply_metadata
 from contactsheet.catalog.photos import (
+    FileFacts,
     add_file,
-    free_duplicate_basename,
     new_photo,
     photo_elsewhere,
     photo_in_project,
     remove_file,
-    same_type_files,
     split_name,
 )
 from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
-from contactsheet.errors import ContactSheetError, ProjectFolderMissing, ProjectNotFound
+from contactsheet.db.tables import Photo, PhotoFile, Project
+from contactsheet.errors import (
+    ContactSheetError,
+    InvalidInput,
+    ProjectFolderMissing,
+    ProjectNotFound,
+)
+from contactsheet.ingest.batches import new_batch_id, source_key
+from contactsheet.ingest.classify import (
+    IDENTICAL,
+    IDENTICAL_ELSEWHERE,
+    NAME_TAKEN,
+    NEW,
+    REJECTED,
+    Classifier,
+    Incoming,
+    Verdict,
+)
 from contactsheet.ingest.staging import STAGING_PREFIX, StagedFile, disk_full, is_disk_full
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.trash import trash_file
@@ -54,10 +74,21 @@ from contactsheet.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+KEEP_BOTH = "keep_both"
+SKIP = "skip"
+OVERWRITE = "overwrite"
+ON_NAME_TAKEN = (KEEP_BOTH, SKIP, OVERWRITE)
+
+
 @dataclass(frozen=True)
 class IngestOptions:
-    overwrite_in_project: bool = False
+    on_name_taken: str = KEEP_BOTH  # one of ON_NAME_TAKEN
+    import_anyway: bool = False  # store a file identical to one in another project
     move_conflicts_here: bool = False
+
+    def __post_init__(self) -> None:
+        if self.on_name_taken not in ON_NAME_TAKEN:
+            raise InvalidInput(f"on_name_taken must be one of {', '.join(ON_NAME_TAKEN)}")
 
 
 @dataclass
@@ -69,10 +100,18 @@ class FileResult:
     reason: str | None = None
     error: dict[str, str] | None = None
     conflict: dict[str, Any] | None = None
+    file_class: str | None = None  # what the file was to the project (contactsheet.ingest.classify)
     cause: ContactSheetError | None = field(default=None, repr=False)  # of a rejection
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None and k != "cause"}
+        body = {k: v for k, v in self.__dict__.items() if v is not None and k != "cause"}
+        if "file_class" in body:
+            body["class"] = body.pop("file_class")
+        return body
+
+
+def _cls(verdict: Verdict) -> dict[str, Any]:
+    return {"file_class": verdict.kind}
 
 
 @dataclass
@@ -95,6 +134,7 @@ def rejection(name: str, error: ContactSheetError) -> FileResult:
         name=name,
         status="rejected",
         error={"code": error.code, "message": error.message},
+        file_class=REJECTED,
         cause=error,
     )
 
@@ -160,72 +200,128 @@ class Placer:
     """Places one request's staged files in one transaction."""
 
     def __init__(
-        self, runtime: Runtime, session: Session, project: Project, options: IngestOptions
+        self,
+        runtime: Runtime,
+        session: Session,
+        project: Project,
+        options: IngestOptions,
+        batch: str | None,
     ) -> None:
         self.runtime = runtime
         self.session = session
         self.project = project
         self.options = options
+        self.batch = batch
         self.folder = runtime.paths.project_dir(project.folder)
+        self.classifier = Classifier(
+            session, runtime.paths, project, import_anyway=options.import_anyway
+        )
         self.touched: set[int] = set()
         self.to_move: set[int] = set()
 
     def place(self, staged: StagedFile) -> FileResult:
         if not staged.ok:
             return rejected(staged)
-        basename, extension = split_name(staged.name)
         try:
             try:
                 with self.session.begin_nested():
-                    return self._place(staged, basename, extension)
+                    return self._place(staged)
             except IntegrityError:
                 # A concurrent request created this photo first; now it exists, so join it.
                 with self.session.begin_nested():
-                    return self._place(staged, basename, extension)
+                    return self._place(staged)
         except _NotPlaced as not_placed:
             return not_placed.result
+        finally:
+            self.classifier.forget_disk()
 
-    def _place(self, staged: StagedFile, basename: str, extension: str) -> FileResult:
+    def _place(self, staged: StagedFile) -> FileResult:
         session, project = self.session, self.project
-        conflict = None
-        photo = photo_in_project(session, project.id, basename)
-        if photo is not None:
-            duplicates = same_type_files(photo, staged.name)
-            if duplicates and not self.options.overwrite_in_project:
+        item = Incoming(
+            name=staged.name,
+            size=staged.size,
+            fingerprint=staged.fingerprint,
+            batch=self.batch,
+            source_key=source_key(staged.source, staged.name),
+        )
+        verdict = self.classifier.classify(item)
+        name = staged.original_name
+        if verdict.kind in (IDENTICAL, IDENTICAL_ELSEWHERE):
+            return self._identical(item, verdict, name)
+        conflict: dict[str, Any] | None = None
+        replaced: list[str] = []
+        basename = verdict.basename
+        photo = verdict.photo
+        if verdict.kind == NAME_TAKEN:
+            conflict = {"taken_by": verdict.taken_by}
+            policy = self.options.on_name_taken
+            if policy == SKIP:
+                reason = f"name taken: {verdict.taken_by} is a different file"
+                photo_id = photo.id if photo is not None else None
                 return FileResult(
-                    name=staged.original_name,
-                    status="skipped",
-                    photo_id=photo.id,
-                    reason=f"duplicate: {duplicates[0]} is already in this project",
+                    name, "skipped", photo_id=photo_id, reason=reason, **_cls(verdict)
                 )
-        else:
-            duplicates = []
+            if policy == OVERWRITE and verdict.replaceable:
+                basename = verdict.own_basename
+                if photo is not None and verdict.taken_by in photo.filenames:
+                    replaced = [verdict.taken_by]  # type: ignore[list-item]
+                conflict["overwritten"] = True
+            else:
+                photo = None  # both kept: a photo of its own, under the free name
+                conflict["renamed_from"] = staged.name
+        elif verdict.kind == NEW and self.options.move_conflicts_here:
             elsewhere = photo_elsewhere(session, project, basename)
             if elsewhere is not None:
                 other, other_project = elsewhere
                 conflict = {"project": other_project.folder, "photo_id": other.id}
-                if self.options.move_conflicts_here:
-                    self.to_move.add(other.id)
-                else:
-                    basename = free_duplicate_basename(session, project, self.folder, basename)
-                    conflict["renamed_to"] = basename
-            photo = new_photo(project, basename)
+                self.to_move.add(other.id)
+        if photo is None:
+            photo = photo_in_project(session, project.id, basename) or new_photo(project, basename)
             session.add(photo)
             session.flush()
+        extension = split_name(staged.name)[1]
         target_name = f"{basename}{extension}"
         target = self.runtime.paths.child(self.folder, target_name)
-        self._claim(staged, target, photo, duplicates)
-        add_file(photo, target_name, staged.size)
+        self._claim(staged, target, photo, replaced)
+        stat = target.stat()
+        facts = FileFacts(
+            stat.st_size, stat.st_mtime_ns, staged.fingerprint, self.batch, item.source_key
+        )
+        add_file(photo, target_name, staged.size, facts)
         if staged.metadata is not None:
             apply_metadata(photo, target_name, staged.metadata, staged.file_time)
         session.flush()
         self.touched.add(photo.id)
         return FileResult(
-            name=staged.original_name,
+            name=name,
             status="stored",
             stored_as=target_name,
             photo_id=photo.id,
             conflict=conflict,
+            **_cls(verdict),
+        )
+
+    def _identical(self, item: Incoming, verdict: Verdict, name: str) -> FileResult:
+        twin = verdict.twin
+        assert twin is not None
+        where = "" if verdict.kind == IDENTICAL else f" in project {twin.project_name!r}"
+        if verdict.kind == IDENTICAL and twin.photo_id is not None:
+            # The stored twin now stands for this source file: the rest of its folder in this
+            # batch pairs with it (a RAW arriving after its JPG was found identical).
+            record = self.session.scalar(
+                select(PhotoFile).where(
+                    PhotoFile.photo_id == twin.photo_id, PhotoFile.filename == twin.filename
+                )
+            )
+            if record is not None and self.batch is not None:
+                record.batch, record.source_key = self.batch, item.source_key
+        return FileResult(
+            name,
+            "skipped",
+            photo_id=twin.photo_id,
+            reason=f"identical to {twin.filename}{where}",
+            conflict={"identical_to": twin.as_dict()},
+            **_cls(verdict),
         )
 
     def _claim(self, staged: StagedFile, target: Path, photo: Photo, replaced: list[str]) -> None:
@@ -239,7 +335,7 @@ class Placer:
             with beside(staged.temp_path, self.folder) as private:
                 for old_name in replaced:
                     moved += self._trash(photo, old_name)
-                if target.exists() and self.options.overwrite_in_project:
+                if target.exists() and self.options.on_name_taken == OVERWRITE:
                     moved.append((self._trash_loose(target), target))
                 claim_name(private, target)
         except OSError as exc:
@@ -287,9 +383,15 @@ class Placer:
 
 
 def place_files(
-    runtime: Runtime, project_id: int, staged_files: list[StagedFile], options: IngestOptions
+    runtime: Runtime,
+    project_id: int,
+    staged_files: list[StagedFile],
+    options: IngestOptions,
+    batch: str | None = None,
 ) -> IngestReport:
-    """Place staged files; queue `upload_postprocess` (and `image_move` when asked) with them."""
+    """Place staged files of one upload batch (`batch`: its id, or None for a batch of these
+    files alone); queue `upload_postprocess` (and `image_move` when asked) with them."""
+    batch = batch or new_batch_id()
     report = IngestReport()
     try:
         with runtime.db.write() as session:
@@ -299,7 +401,7 @@ def place_files(
             if project is None or project.status != ProjectStatus.ACTIVE:
                 raise ProjectNotFound("the project was deleted while its files arrived")
             checked_folder(runtime, project)
-            placer = Placer(runtime, session, project, options)
+            placer = Placer(runtime, session, project, options, batch)
             report.files = [placer.place(staged) for staged in staged_files]
             if placer.touched:
                 job = runtime.queue.start_task(

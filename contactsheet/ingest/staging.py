@@ -24,6 +24,7 @@ from contactsheet.errors import (
     PayloadTooLarge,
     UnsafeName,
 )
+from contactsheet.imaging.fingerprint import Fingerprinter
 from contactsheet.imaging.formats import SNIFF_BYTES, content_matches
 from contactsheet.imaging.metadata import PhotoMetadata, read_metadata
 from contactsheet.library.names import sanitize_filename
@@ -85,8 +86,11 @@ class StagedFile:
     error: ContactSheetError | None = None
     metadata: PhotoMetadata | None = None
     file_time: datetime | None = None  # the original's modification time, when known
+    fingerprint: str | None = None  # of the content, once it has all arrived
+    source: str = ""  # the folder it came from, relative, as its sender named it
     _head: bytearray = field(default_factory=bytearray)
     _handle: object = None
+    _digest: Fingerprinter = field(default_factory=Fingerprinter)
 
     @property
     def ok(self) -> bool:
@@ -159,6 +163,8 @@ class Stager:
             staged._handle.write(chunk)  # type: ignore[attr-defined]
         except OSError as exc:
             self._failed_write(exc)
+            return
+        staged._digest.update(chunk)
 
     def _failed_write(self, exc: OSError) -> None:
         """A full disk is this file's error (its space is given back at once, so a smaller file
@@ -193,6 +199,7 @@ class Stager:
             staged.discard()
             return staged
         assert staged.temp_path is not None
+        staged.fingerprint = staged._digest.value()
         staged.metadata = read_metadata(staged.temp_path)
         return staged
 
