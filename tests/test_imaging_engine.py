@@ -4,6 +4,7 @@ or demosaic, and the failures (damaged files, bombs, time limits) as readable De
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -336,6 +337,31 @@ def test_concurrent_damaged_files_each_keep_their_own_warning(tmp_path: Path) ->
             assert made.warning is None, made.warning
         else:
             assert made.warning is not None and words in made.warning.lower(), (name, made)
+
+
+def test_a_damaged_file_keeps_its_warning_while_thumbhashes_are_made_beside_it(
+    tmp_path: Path,
+) -> None:
+    # A worker makes the ThumbHash of one photo while another decodes a damaged file: that small
+    # libvips decode must not take the damaged file's messages from the shared error log.
+    thumbnails = [go(make.jpeg(tmp_path / f"ok{i}.jpg", 800, 600), THUMB)[0] for i in range(3)]
+    cut = make.truncated_jpeg(tmp_path / "cut.jpg")
+    stop = threading.Event()
+
+    def hash_until_stopped() -> None:
+        while not stop.is_set():
+            for thumbnail in thumbnails:
+                assert engine.thumbhash_of(thumbnail) is not None
+
+    with ThreadPoolExecutor(4) as pool:
+        hashers = [pool.submit(hash_until_stopped) for _ in range(2)]
+        try:
+            warnings = list(pool.map(lambda _: go(cut, PREVIEW)[0].warning, range(24)))
+        finally:
+            stop.set()
+        for hasher in hashers:
+            hasher.result()
+    assert all(w is not None and "premature end" in w.lower() for w in warnings), warnings
 
 
 def test_a_tiff_codec_libvips_lacks_is_read_with_pillow(tmp_path: Path) -> None:

@@ -160,9 +160,10 @@ class _ErrorLogGuard:
 
     libvips keeps one error log for the whole process: its decoders write their warnings there, even
     in decodes that succeed, and pyvips empties it at any failure. Decodes running at the same time
-    would take each other's messages, or lose their own. So every first decode runs shared, and a
-    file that fails is decoded again alone (the others wait, briefly: damaged files are rare): the
-    messages read then are its own.
+    would take each other's messages, or lose their own, and so would any other libvips work: a
+    ThumbHash computed beside a damaged TIFF's decode took its "Bad code word" from 42 of 80
+    decodes. So all libvips work here runs shared, and a file that fails is decoded again alone
+    (the others wait, briefly: damaged files are rare): the messages read then are its own.
     """
 
     def __init__(self) -> None:
@@ -235,10 +236,12 @@ def render(
     decoded = _decode(source, ordered[0].long_edge, max_pixels, deadline, timeout)
     current = decoded.image
     made: dict[int, Rendered] = {}
-    for index, spec in enumerate(ordered):
-        if index:
-            current = _shrink(source, current, spec.long_edge, deadline, timeout)
-        made[id(spec)] = _encode(source, current, spec, decoded, deadline, timeout)
+    # Shrinking and encoding write to libvips' error log too: they hold the guard like a decode.
+    with _error_log.shared():
+        for index, spec in enumerate(ordered):
+            if index:
+                current = _shrink(source, current, spec.long_edge, deadline, timeout)
+            made[id(spec)] = _encode(source, current, spec, decoded, deadline, timeout)
     return [made[id(spec)] for spec in specs]
 
 
@@ -260,14 +263,16 @@ def thumbhash_of(rendered_thumbnail: Rendered) -> str | None:
     except ImportError:
         return None
     try:
-        # ThumbHash takes at most 100x100 RGBA; it keeps only ~7x7 frequencies, so 100 px is ample.
-        small = pyvips.Image.thumbnail_buffer(rendered_thumbnail.data, 100, height=100)
-        if not small.hasalpha():
-            small = small.bandjoin(255)
-        rgba = small.colourspace("srgb").cast("uchar")
-        if rgba.bands != 4:
-            return None
-        pixels = bytes(rgba.write_to_memory())
+        # libvips work outside the guard would disturb a damaged file's decode (see _ErrorLogGuard)
+        with _error_log.shared():
+            # ThumbHash takes at most 100x100 RGBA and keeps only ~7x7 frequencies: 100 px is ample.
+            small = pyvips.Image.thumbnail_buffer(rendered_thumbnail.data, 100, height=100)
+            if not small.hasalpha():
+                small = small.bandjoin(255)
+            rgba = small.colourspace("srgb").cast("uchar")
+            if rgba.bands != 4:
+                return None
+            pixels = bytes(rgba.write_to_memory())
         digest = thumbhash.rgba_to_thumb_hash(rgba.width, rgba.height, pixels)
     except (pyvips.Error, ValueError):
         return None
@@ -322,8 +327,9 @@ def _decode(
     try:
         request = {"op": "pillow", "content": content}
         header, payload = _ask_child(source, request, long_edge, max_pixels, deadline, timeout)
-        image = _payload_image(source, header, payload, long_edge, "none")
-        pillow = _in_memory(source, image, deadline, timeout)
+        with _error_log.shared():
+            image = _payload_image(source, header, payload, long_edge, "none")
+            pillow = _in_memory(source, image, deadline, timeout)
     except _Unreadable:
         raise DecodeError(source, strict.reason) from None
     said = f"; Pillow: {header['warning']}" if header.get("warning") else ""
