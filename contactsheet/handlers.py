@@ -11,12 +11,12 @@ from contactsheet.catalog.moves import image_move_files
 from contactsheet.config import PipelineSettings
 from contactsheet.derivatives.steps import cache_validation, generate_derivatives
 from contactsheet.ingest.discovery import folder_check, folder_discovery
-from contactsheet.jobs.registry import Registry
 from contactsheet.maintenance.folder_alignment import folder_alignment
 from contactsheet.maintenance.job_retention import job_retention
 from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
 from contactsheet.maintenance.project_scavenge import project_scavenge
 from contactsheet.maintenance.trash_maintenance import trash_maintenance
+from contactsheet.workers.registry import Registry
 
 
 def default_registry(config: PipelineSettings) -> Registry:

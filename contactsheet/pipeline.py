@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.registry import Registry
-from contactsheet.jobs.runner import Runner
 from contactsheet.jobs.scheduler import Scheduler, periodic_tasks
 from contactsheet.runtime import Runtime
+from contactsheet.workers.registry import Registry
+from contactsheet.workers.runner import Runner
 
 
 class Pipeline:

@@ -20,9 +20,9 @@ from contactsheet.catalog.projects import create_project
 from contactsheet.db.enums import Pick, ProjectStatus, TaskStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 
 BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SORTS = ("taken_at", "filename", "size", "rating")

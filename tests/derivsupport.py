@@ -27,8 +27,8 @@ from contactsheet.config import Settings
 from contactsheet.db.tables import Derivative, Job, Photo, Project, Task
 from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.runtime import Runtime, open_runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests import imagefactory
 from tests.pipelinesupport import spawn_worker, stop_worker  # noqa: F401 (re-exported)
 

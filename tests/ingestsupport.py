@@ -25,9 +25,9 @@ from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.handlers import default_registry
 from contactsheet.ingest.placement import IngestOptions, IngestReport, place_files
 from contactsheet.ingest.staging import stage_existing, staging_dir
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests import imagefactory
 from tests.conftest import ADMIN_PASSWORD
 

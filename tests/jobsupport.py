@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from contactsheet.db.enums import ItemStatus
-from contactsheet.jobs.context import JobContext
-from contactsheet.jobs.registry import Registry
+from contactsheet.workers.context import JobContext
+from contactsheet.workers.registry import Registry
 
 TASKS = {
     "t_record": {

@@ -14,8 +14,8 @@ from typing import Any
 
 from contactsheet.config import Settings
 from contactsheet.db.tables import Job
-from contactsheet.jobs.runner import Runner
 from contactsheet.runtime import Runtime
+from contactsheet.workers.runner import Runner
 
 FAST_PIPELINE: dict[str, Any] = {
     "scheduler_enabled": False,

@@ -21,11 +21,11 @@ from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus, TaskStatus
 from contactsheet.db.tables import Job, Photo
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.registry import Registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.jobs.tasks import CATALOGUE
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime, open_runtime
+from contactsheet.workers.registry import Registry
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests.conftest import ADMIN_PASSWORD, login
 
 RUN_TIMEOUT = 30.0

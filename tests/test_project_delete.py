@@ -18,10 +18,10 @@ from contactsheet.clock import utcnow
 from contactsheet.db.enums import JobStatus, ProjectStatus, TaskStatus
 from contactsheet.db.tables import Job, Photo, PhotoTag, Project, Tag, TrashEntry
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.library.manifest import Manifest, read_manifest, write_manifest
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 
 RUN_TIMEOUT = 60.0
 PHOTO_BYTES = b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9"
@@ -148,7 +148,7 @@ def test_delete_project_end_to_end(admin: TestClient, runtime: Runtime, runner: 
     assert stopped is not None
     assert upload.json()["job_id"] in stopped["canceled_jobs"]
     assert maintenance_last.id in stopped["canceled_jobs"]
-    assert runtime.queue.list(statuses=[JobStatus.QUEUED, JobStatus.RUNNING]) == []
+    assert runtime.queue.list_jobs(statuses=[JobStatus.QUEUED, JobStatus.RUNNING]) == []
 
     # The folder left the library for the deleted-projects area, with its files.
     assert not source.exists()

@@ -14,9 +14,9 @@ from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus, TaskStatus
 from contactsheet.db.tables import Event, Job, JobItem, Task
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.context import JobContext, JobLost
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.runtime import Runtime, open_runtime
+from contactsheet.workers.context import JobContext, JobLost
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests.pipelinesupport import job, pipeline_settings, start, wait_for
 
 

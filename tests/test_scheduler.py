@@ -13,10 +13,10 @@ from contactsheet.clock import utcnow
 from contactsheet.config import Settings
 from contactsheet.db.tables import Schedule, Task
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.jobs.scheduler import Periodic, Scheduler, periodic_tasks
 from contactsheet.pipeline import Pipeline
 from contactsheet.runtime import Runtime, open_runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests.pipelinesupport import pipeline_settings, wait_for
 
 HOUR = timedelta(hours=1)

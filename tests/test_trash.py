@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from contactsheet.clock import utcnow
 from contactsheet.db.tables import Photo, TrashEntry
 from contactsheet.handlers import default_registry
-from contactsheet.jobs.runner import Runner, run_until_idle
 from contactsheet.runtime import Runtime
+from contactsheet.workers.runner import Runner, run_until_idle
 from tests import imagefactory
 
 

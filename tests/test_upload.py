@@ -157,7 +157,7 @@ def test_cross_project_conflict_can_move_the_other_photo_here(
     admin: TestClient, runtime: Runtime, samples: dict[str, bytes]
 ) -> None:
     from contactsheet.handlers import default_registry
-    from contactsheet.jobs.runner import Runner, run_until_idle
+    from contactsheet.workers.runner import Runner, run_until_idle
 
     first, second = project(admin, "Shoot A"), project(admin, "Shoot B")
     upload(admin, first, [("DSC9.JPG", samples["jpg"])])

@@ -96,7 +96,7 @@ def list_jobs(
     if project is not None:
         with runtime.db.read() as session:
             project_id = find_project(session, runtime.tenant, project).id
-    jobs = runtime.queue.list(
+    jobs = runtime.queue.list_jobs(
         statuses=statuses,
         types=_split(type),
         project_id=project_id,

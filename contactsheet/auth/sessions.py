@@ -6,8 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from contactsheet.auth.passwords import ADMIN_USERNAME, stored_hash, verify_password
+from contactsheet.auth.passwords import (
+    ADMIN_USERNAME,
+    set_password,
+    stored_hash,
+    verify_password,
+)
 from contactsheet.auth.tokens import (
     AccessClaims,
     hash_refresh_token,
@@ -112,11 +118,18 @@ def authenticate(db: Database, key: str, access_token: str | None) -> AccessClai
     return claims
 
 
-def revoke_all(db: Database) -> int:
-    """End every open session (after a password change). Returns how many were open."""
-    now = utcnow()
+def change_admin_password(db: Database, password: str) -> int:
+    """Set the admin password and end every open session in the same transaction, so no session
+    of the old password outlives the change. Returns how many sessions ended; raises ValueError
+    for a password that is too short."""
     with db.write() as session:
-        rows = list(session.scalars(select(AuthSession).where(AuthSession.revoked_at.is_(None))))
-        for row in rows:
-            row.revoked_at = now
-        return len(rows)
+        set_password(session, password)
+        return _revoke_all(session)
+
+
+def _revoke_all(session: Session) -> int:
+    now = utcnow()
+    rows = list(session.scalars(select(AuthSession).where(AuthSession.revoked_at.is_(None))))
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)

@@ -13,9 +13,9 @@ from contactsheet.catalog.photos import file_kind, remove_file
 from contactsheet.db.enums import ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.errors import UnsafePath
-from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.trash import record_trash
 from contactsheet.runtime import Runtime
+from contactsheet.workers.context import JobContext, PermanentJobError
 
 IMAGE_KINDS = ("jpg", "raw", "other")
 

@@ -14,7 +14,7 @@ from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, Project
 from contactsheet.imaging.engine import pick_source
 from contactsheet.imaging.metadata import PhotoMetadata, read_metadata
-from contactsheet.jobs.context import JobContext
+from contactsheet.workers.context import JobContext
 
 
 def apply_metadata(

@@ -32,10 +32,10 @@ from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import ItemStatus, Pick, ProjectStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
 from contactsheet.errors import ContactSheetError, InvalidInput
-from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
 from contactsheet.runtime import Runtime
+from contactsheet.workers.context import JobContext, PermanentJobError
 
 
 @dataclass(frozen=True)

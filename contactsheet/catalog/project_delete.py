@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus, TaskStatus
 from contactsheet.db.tables import Photo, Project, Tag, Task, TrashEntry
-from contactsheet.jobs.context import JobContext, PermanentJobError
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
 from contactsheet.library.paths import LibraryPaths
+from contactsheet.workers.context import JobContext, PermanentJobError
 
 STOP_WAIT_SECONDS = 60.0
 DELETE_CHUNK = 500

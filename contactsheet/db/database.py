@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,6 +115,11 @@ class Database:
         """A read-only snapshot. Closing (not rolling back) keeps loaded objects readable."""
         with self._read_sessions() as session:
             yield session
+
+    def ping(self) -> None:
+        """Ask the database to answer a trivial query; raises if it cannot."""
+        with self.read() as session:
+            session.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.writer_engine.dispose()

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contactsheet.catalog.projects import list_projects, project_id_of
 from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
+from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.derivatives.generate import plan_photo
 from contactsheet.errors import PhotoNotFound
 from contactsheet.runtime import Runtime
@@ -55,3 +56,19 @@ def request_generation(
             )
             jobs.append({"project_id": project_id, "task_id": job.task_id, "job_id": job.id})
     return {"jobs": jobs, "failures": failures, "queued": len(found)}
+
+
+def projects_to_regenerate(runtime: Runtime, folder: str | None) -> list[tuple[str, int]]:
+    """(folder, id) of the project in `folder`, or of every active project, oldest first."""
+    if folder is not None:
+        return [(folder, project_id_of(runtime.db, runtime.tenant, folder))]
+    summaries = reversed(list_projects(runtime.db, runtime.tenant))
+    return [(summary.project.folder, summary.project.id) for summary in summaries]
+
+
+def start_project_generation(runtime: Runtime, project_id: int, *, force: bool) -> Job:
+    """One `generate_derivatives` task for every photo of a project."""
+    with runtime.db.write() as session:
+        return runtime.queue.start_task(
+            session, "generate_derivatives", project_id=project_id, payload={"force": force}
+        )

@@ -19,8 +19,8 @@ from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
 from contactsheet.derivatives.params import DerivativeSpec, derivative_path, params_key, specs
 from contactsheet.errors import PhotoNotFound, UnsafePath
 from contactsheet.imaging.engine import configure, pick_source
-from contactsheet.jobs.context import JobCanceled, JobContext, WorkerStopping
 from contactsheet.runtime import Runtime
+from contactsheet.workers.context import JobCanceled, JobContext, WorkerStopping
 
 CHUNK = 1000
 # How soon a batch notices a lost lease while its photos are still rendering.

@@ -18,11 +18,11 @@ from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError, UnsafePath
 from contactsheet.ingest.indexing import CHUNK, index_files, new_files, scan
-from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import Manifest, ManifestError, read_manifest
 from contactsheet.library.names import clean_display_name, name_key
 from contactsheet.library.paths import PREVIEW_DIR, THUMB_DIR, TRASH_DIR
 from contactsheet.runtime import Runtime
+from contactsheet.workers.context import JobContext
 
 REPORT_NAMES = 100
 

@@ -1,1 +1,1 @@
-"""Background work: the queue (sole writer of job rows), tasks, runner, scheduler, events."""
+"""Background work: the queue (sole writer of job, item and task rows), tasks, scheduler, events."""

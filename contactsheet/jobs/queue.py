@@ -588,7 +588,7 @@ class JobQueue:
             )
             return job, {status.value: int(counts.get(status, 0)) for status in ItemStatus}
 
-    def list(
+    def list_jobs(
         self,
         *,
         statuses: Sequence[JobStatus] = (),
@@ -619,6 +619,11 @@ class JobQueue:
                 select(Job).where(Job.task_id == task_id).order_by(Job.id.desc()).limit(1)
             )
             return task.status, job
+
+    def task_jobs(self, task_id: int) -> list[Job]:
+        """Every job of a task, its steps in order (retries included)."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Job).where(Job.task_id == task_id).order_by(Job.id)))
 
     def last_finished_at(self, session: Session, task_id: int | None) -> datetime | None:
         if task_id is None:

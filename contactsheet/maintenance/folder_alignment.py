@@ -15,8 +15,8 @@ from sqlalchemy import select
 from contactsheet.catalog.projects import follow_folder, free_folder
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project
-from contactsheet.jobs.context import JobContext
 from contactsheet.library.names import name_key, safe_folder_name
+from contactsheet.workers.context import JobContext
 
 
 def settled(folder: str, name: str) -> bool:

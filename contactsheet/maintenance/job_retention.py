@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from contactsheet.jobs.context import JobContext
 from contactsheet.jobs.events import prune_events
+from contactsheet.workers.context import JobContext
 
 
 def job_retention(context: JobContext) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactsheet.jobs.context import JobContext
-from contactsheet.jobs.registry import Handler
+from contactsheet.workers.context import JobContext
+from contactsheet.workers.registry import Handler
 
 NOT_YET_BUILT = (
     "orphaned_project_cleanup",

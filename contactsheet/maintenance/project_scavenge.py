@@ -21,9 +21,9 @@ from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import UnsafePath
 from contactsheet.ingest.resumable import expire_abandoned as expire_abandoned_uploads
-from contactsheet.jobs.context import JobContext
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
+from contactsheet.workers.context import JobContext
 
 KEEP_DELETED = timedelta(hours=24)
 

@@ -14,9 +14,9 @@ from contactsheet.clock import utcnow
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import UnsafePath
-from contactsheet.jobs.context import JobContext
 from contactsheet.library.paths import LibraryPaths
 from contactsheet.library.trash import locate
+from contactsheet.workers.context import JobContext
 
 KEEP_TRASHED = timedelta(hours=24)
 CHUNK = 500

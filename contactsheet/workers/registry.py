@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contactsheet.jobs.context import JobContext
+    from contactsheet.workers.context import JobContext
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 

@@ -16,17 +16,17 @@ import threading
 import time
 import uuid
 
-from contactsheet.jobs.context import (
+from contactsheet.jobs.queue import ClaimedJob, JobQueue, Outcome
+from contactsheet.logs import log_event
+from contactsheet.runtime import Runtime
+from contactsheet.workers.context import (
     JobCanceled,
     JobContext,
     JobLost,
     PermanentJobError,
     WorkerStopping,
 )
-from contactsheet.jobs.queue import ClaimedJob, JobQueue, Outcome
-from contactsheet.jobs.registry import Registry
-from contactsheet.logs import log_event
-from contactsheet.runtime import Runtime
+from contactsheet.workers.registry import Registry
 
 log = logging.getLogger(__name__)
 

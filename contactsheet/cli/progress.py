@@ -1,4 +1,4 @@
-"""Run one task to its end in this process, showing its progress (for the command line)."""
+"""Run one task to its end in this process, showing its progress as a bar in the terminal."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
+from contactsheet.cli.tables import JobRow
 from contactsheet.db.enums import TaskStatus
-from contactsheet.db.tables import Job
-from contactsheet.jobs.registry import Registry
-from contactsheet.jobs.runner import Runner
 from contactsheet.runtime import Runtime
+from contactsheet.workers.registry import Registry
+from contactsheet.workers.runner import Runner
 
 
 def run_task_to_completion(
     runtime: Runtime, registry: Registry, task_id: int | None, console: Console, *, timeout: float
-) -> list[Job]:
+) -> list[JobRow]:
     """Start a runner here, follow the task until it ends, and return its jobs in order.
 
     Other workers (a running server) may take some of its steps; the bar follows them all.
@@ -51,5 +50,4 @@ def run_task_to_completion(
                 time.sleep(0.2)
     finally:
         runner.stop()
-    with runtime.db.read() as session:
-        return list(session.scalars(select(Job).where(Job.task_id == task_id).order_by(Job.id)))
+    return runtime.queue.task_jobs(task_id) if task_id is not None else []

@@ -1,0 +1,90 @@
+"""The tables commands print: jobs with their progress, and what an import did to each file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rich.console import Group
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from contactsheet.catalog.trash import TrashItem
+    from contactsheet.ingest.importer import ImportReport
+
+IMPORT_ROWS = 1000
+
+
+class JobRow(Protocol):
+    """What a job table shows of a job (the queue's job records have it)."""
+
+    id: int
+    task_id: int | None
+    type: str
+    status: str
+    priority: int
+    attempts: int
+    max_attempts: int
+    progress_done: int
+    progress_total: int
+    last_error: str | None
+    result: dict[str, Any] | None
+    cancel_requested: bool
+
+
+def job_table(jobs: Iterable[JobRow]) -> Table:
+    table = Table("id", "task", "type", "status", "prio", "tries", "progress", "error")
+    for job in jobs:
+        progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else ""
+        table.add_row(
+            str(job.id),
+            str(job.task_id or ""),
+            job.type,
+            job.status,
+            str(job.priority),
+            f"{job.attempts}/{job.max_attempts}",
+            progress,
+            (job.last_error or "")[:60],
+        )
+    return table
+
+
+def import_tables(report: ImportReport, *, moved: bool) -> Group:
+    """The summary by result and class, then each file: its class, result, stored name or why."""
+    summary = Table("result", "files", title=f"Imported into {report.project_folder}")
+    for status in ("stored", "skipped", "rejected"):
+        summary.add_row(status, str(report.count(status)))
+    classes: dict[str, int] = {}
+    for item in report.files:
+        classes[item.file_class or "-"] = classes.get(item.file_class or "-", 0) + 1
+    for file_class, n in sorted(classes.items()):
+        summary.add_row(f"  {file_class}", str(n))
+    summary.add_row("ignored (not photos)", str(len(report.ignored)))
+    if moved:
+        summary.add_row("sources removed", str(report.moved_sources))
+    details = Table("file", "class", "result", "stored as / why")
+    for item in report.files[:IMPORT_ROWS]:
+        why = item.stored_as or item.reason or (item.error or {}).get("message", "")
+        details.add_row(item.name, item.file_class or "", item.status, why)
+    if len(report.files) > IMPORT_ROWS:
+        details.caption = f"and {len(report.files) - IMPORT_ROWS} more files"
+    return Group(summary, details)
+
+
+def trash_table(items: Iterable[TrashItem]) -> Table:
+    table = Table("id", "trashed at (UTC)", "reason", "size", "was")
+    for item in items:
+        kind = " (project)" if item.is_project else ""
+        table.add_row(
+            str(item.id),
+            _minute(item.trashed_at),
+            item.reason + kind,
+            str(item.size),
+            item.original_path,
+        )
+    return table
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
