@@ -176,16 +176,14 @@ def test_duplicate_name_skips_a_file_already_there_by_hand(
     by_hand(runtime, samples, dest, {"IMG_1 [v2].JPG": "jpg_other"})  # the same name: a clash
     dest_dir = runtime.paths.project_dir(dest.folder)
     # Put there by another program, not indexed yet: the first duplicate name is taken on disk.
-    samples.copy("raw", dest_dir / "IMG_1 [v2]_duplicate1.DNG")
+    samples.copy("raw", dest_dir / "IMG_1 [v2]_2.DNG")
     moving = photos(runtime, source.id)["IMG_1 [v2]"]
 
     move(runtime, [moving.id], dest)
 
-    assert visible(dest_dir) == sorted(
-        ["IMG_1 [v2].JPG", "IMG_1 [v2]_duplicate1.DNG", "IMG_1 [v2]_duplicate2.JPG"]
-    )
-    moved = photos(runtime, dest.id)["IMG_1 [v2]_duplicate2"]
-    assert moved.id == moving.id and moved.filenames == ["IMG_1 [v2]_duplicate2.JPG"]
-    assert (dest_dir / "IMG_1 [v2]_duplicate2.JPG").read_bytes() == samples.jpg.read_bytes()
+    assert visible(dest_dir) == sorted(["IMG_1 [v2].JPG", "IMG_1 [v2]_2.DNG", "IMG_1 [v2]_3.JPG"])
+    moved = photos(runtime, dest.id)["IMG_1 [v2]_3"]
+    assert moved.id == moving.id and moved.filenames == ["IMG_1 [v2]_3.JPG"]
+    assert (dest_dir / "IMG_1 [v2]_3.JPG").read_bytes() == samples.jpg.read_bytes()
     assert visible(runtime.paths.project_dir(source.folder)) == []
     assert derived_names(runtime, source.folder) == []

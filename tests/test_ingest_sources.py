@@ -515,25 +515,25 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     arrived = photos(runtime, dest.id)
     assert {b: p.filenames for b, p in arrived.items()} == {
         "DSC1": ["DSC1.JPG"],
-        "DSC1_duplicate1": ["DSC1_duplicate1.DNG", "DSC1_duplicate1.JPG", "DSC1_duplicate1.xmp"],
+        "DSC1_2": ["DSC1_2.DNG", "DSC1_2.JPG", "DSC1_2.xmp"],
         "DSC2": ["DSC2.JPG"],
     }
     assert visible(dest_dir) == [
         "DSC1.JPG",
-        "DSC1_duplicate1.DNG",
-        "DSC1_duplicate1.JPG",
-        "DSC1_duplicate1.xmp",
+        "DSC1_2.DNG",
+        "DSC1_2.JPG",
+        "DSC1_2.xmp",
         "DSC2.JPG",
     ]
     assert (dest_dir / "DSC1.JPG").read_bytes() == clash_bytes, "nothing is overwritten"
-    assert (dest_dir / "DSC1_duplicate1.DNG").read_bytes() == samples.raw.read_bytes()
-    assert (dest_dir / "DSC1_duplicate1.xmp").read_bytes() == sidecar.read_bytes()
-    assert thumbnail(runtime, dest.folder, "DSC1_duplicate1").read_bytes() == thumb_bytes
-    for name in ("DSC1_duplicate1", "DSC2"):
+    assert (dest_dir / "DSC1_2.DNG").read_bytes() == samples.raw.read_bytes()
+    assert (dest_dir / "DSC1_2.xmp").read_bytes() == sidecar.read_bytes()
+    assert thumbnail(runtime, dest.folder, "DSC1_2").read_bytes() == thumb_bytes
+    for name in ("DSC1_2", "DSC2"):
         assert thumbnail(runtime, dest.folder, name).is_file()
         assert preview(runtime, dest.folder, name).is_file()
     moved = photo(runtime, ids[0])
-    assert moved.project_id == dest.id and moved.basename == "DSC1_duplicate1"
+    assert moved.project_id == dest.id and moved.basename == "DSC1_2"
     assert (moved.keep_jpg, moved.keep_raw, moved.rating, moved.pick, moved.visibility) == (
         False,
         True,
@@ -550,6 +550,6 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     ]
     moved_events = [d for t, d in events(runtime, "item_moved")]
     assert sorted((d["photo_id"], d["project_id"], d["basename"]) for d in moved_events) == [
-        (ids[0], dest.id, "DSC1_duplicate1"),
+        (ids[0], dest.id, "DSC1_2"),
         (ids[1], dest.id, "DSC2"),
     ]

@@ -133,23 +133,23 @@ def test_move_with_clash_join_derivatives_and_tags(
     assert [p for sub in DERIVED for p in (src_dir / sub).iterdir()] == []
     assert photos_by_basename(runtime, source["id"]) == {}
     assert visible_files(dest_dir) == sorted(
-        ["M1.JPG", "M2.JPG", "M2_duplicate1.JPG", "M3.DNG", "M3.JPG", "M4.DNG", "M4.JPG"]
+        ["M1.JPG", "M2.JPG", "M2_2.JPG", "M3.DNG", "M3.JPG", "M4.DNG", "M4.JPG"]
     )
     for name, data in (
         ("M1.JPG", "M1.JPG"),
-        ("M2_duplicate1.JPG", "M2.JPG"),
+        ("M2_2.JPG", "M2.JPG"),
         ("M3.JPG", "M3.JPG"),
         ("M4.DNG", "M4.DNG"),
     ):
         assert (dest_dir / name).read_bytes() == samples[data]
     photos = photos_by_basename(runtime, dest["id"])
-    assert set(photos) == {"M1", "M2", "M2_duplicate1", "M3", "M4"}
+    assert set(photos) == {"M1", "M2", "M2_2", "M3", "M4"}
 
-    # The clash: the moving photo became M2_duplicate1, files and derivatives renamed.
-    duplicate = photos["M2_duplicate1"]
-    assert duplicate.id == ids["M2"] and duplicate.filenames == ["M2_duplicate1.JPG"]
-    assert duplicate.basename_key == "m2_duplicate1"
-    assert derived_of(dest_dir, "M2_duplicate1") == moved_derivatives["M2"]
+    # The clash: the moving photo became M2_2, files and derivatives renamed.
+    duplicate = photos["M2_2"]
+    assert duplicate.id == ids["M2"] and duplicate.filenames == ["M2_2.JPG"]
+    assert duplicate.basename_key == "m2_2"
+    assert derived_of(dest_dir, "M2_2") == moved_derivatives["M2"]
     # ... and the photo that was there is untouched: same row, same files, same derivatives.
     assert photos["M2"].id == there["M2"].id and photos["M2"].filenames == ["M2.JPG"]
     for name, data in dest_before.items():
@@ -176,7 +176,7 @@ def test_move_with_clash_join_derivatives_and_tags(
     assert photos["M1"].id == ids["M1"] and photos["M4"].id == ids["M4"]
     assert photos["M4"].filenames == ["M4.DNG", "M4.JPG"]
     assert derived_of(dest_dir, "M1") == moved_derivatives["M1"]
-    for basename in ("M1", "M2", "M2_duplicate1", "M3", "M4"):
+    for basename in ("M1", "M2", "M2_2", "M3", "M4"):
         records = derivative_records(runtime, photos[basename].id)
         assert {r.status for r in records.values()} == {DerivativeStatus.GENERATED}, basename
         for kind, record in records.items():
@@ -194,7 +194,7 @@ def test_move_with_clash_join_derivatives_and_tags(
     assert [(i["basename"], i["tags"]) for i in listing["items"]] == [
         ("M1", ["bride"]),
         ("M2", ["bride"]),
-        ("M2_duplicate1", ["bride"]),
+        ("M2_2", ["bride"]),
         ("M3", ["bride"]),
         ("M4", ["Only here"]),
     ]
@@ -210,7 +210,7 @@ def test_move_with_clash_join_derivatives_and_tags(
         ]
     assert {(e["photo_id"], e["basename"]) for e in moved_events} == {
         (ids["M1"], "M1"),
-        (ids["M2"], "M2_duplicate1"),
+        (ids["M2"], "M2_2"),
         (there["M3"].id, "M3"),
         (ids["M4"], "M4"),
     }

@@ -141,7 +141,7 @@ def pick(body: PickRequest, runtime: RuntimeDep) -> dict[str, Any]:
 @router.post("/move", status_code=202)
 def move(body: MoveRequest, runtime: RuntimeDep) -> dict[str, Any]:
     """Move photos (originals, sidecars, derivatives) to another project by an `image_move` task;
-    a basename already there gets `_duplicateN`, a photo of the same name and another type is
+    a basename already there gets `_2`, `_3`…, a photo of the same name and another type is
     joined."""
     return request_move(runtime, body.ids, body.dest_folder, dry_run=body.dry_run)
 

@@ -2,7 +2,8 @@
 
 At the destination a photo with the same basename is joined when none of the moving files is of
 a type it already has (a JPG meeting its RAW); otherwise the moving photo takes the first free
-`<basename>_duplicateN`. No file is ever overwritten: names are claimed with hard links.
+`<basename>_2`, `_3`…, as an upload whose name is taken does. No file is ever overwritten: names
+are claimed with hard links.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from contactsheet.catalog.photos import (
     basenames_on_disk,
     facts_of,
     file_record,
-    free_duplicate_basename,
+    free_basename,
     photo_in_project,
     rename_file,
     same_type_files,
@@ -91,9 +92,9 @@ def move_photo(session: Session, paths: LibraryPaths, photo: Photo, dest: Projec
     joined = photo_in_project(session, dest.id, photo.basename)
     if joined is not None and any(same_type_files(joined, n) for n in photo.filenames):
         joined = None
-        basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
+        basename = free_basename(session, dest, dest_dir, photo.basename)
     elif joined is None and name_key(photo.basename) in basenames_on_disk(dest_dir):
-        basename = free_duplicate_basename(session, dest, dest_dir, photo.basename)
+        basename = free_basename(session, dest, dest_dir, photo.basename)
     else:
         basename = photo.basename
     tag_ids = _dest_tags(session, photo, dest)

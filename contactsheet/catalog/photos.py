@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, PhotoFile, Project
 from contactsheet.imaging.formats import kind_of
-from contactsheet.library.names import name_key
+from contactsheet.library.names import name_key, numbered_copy
 
 SIDECAR_EXTENSIONS = frozenset({".xmp"})
 
@@ -177,18 +177,14 @@ def basenames_on_disk(folder: Path) -> set[str]:
     return {name_key(split_name(entry.name)[0]) for entry in folder.iterdir()}
 
 
-def free_duplicate_basename(session: Session, project: Project, folder: Path, basename: str) -> str:
-    """`<basename>_duplicateN` with the smallest N not used by any photo of the tenant nor by
-    any file in `folder` (one put there by hand and not indexed yet would join it)."""
+def free_basename(session: Session, project: Project, folder: Path, basename: str) -> str:
+    """The numbered copy of `basename` (see `numbered_copy`) held by no photo of the project nor
+    by any file in `folder` (one put there by hand and not indexed yet would join it)."""
     on_disk = basenames_on_disk(folder)
-    n = 1
-    while True:
-        candidate = f"{basename}_duplicate{n}"
-        taken = session.scalar(
-            select(Photo.id).where(
-                Photo.tenant == project.tenant, Photo.basename_key == name_key(candidate)
-            )
-        )
-        if taken is None and name_key(candidate) not in on_disk:
-            return candidate
-        n += 1
+
+    def is_free(candidate: str) -> bool:
+        if name_key(candidate) in on_disk:
+            return False
+        return photo_in_project(session, project.id, candidate) is None
+
+    return numbered_copy(basename, is_free)

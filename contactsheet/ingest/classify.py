@@ -33,7 +33,7 @@ from contactsheet.catalog.photos import (
     split_name,
 )
 from contactsheet.db.tables import Photo, PhotoFile, Project
-from contactsheet.library.names import name_key
+from contactsheet.library.names import name_key, numbered_copy
 from contactsheet.library.paths import LibraryPaths
 
 NEW = "new"
@@ -277,10 +277,7 @@ class Classifier:
     def free_basename(self, stem: str) -> str:
         """`<stem>_2`, `<stem>_3`… : the first not held by a photo of the project, a planned
         one, or any file in its folder (one put there by hand would join it)."""
-        n = 2
-        while not self._is_free(f"{stem}_{n}"):
-            n += 1
-        return f"{stem}_{n}"
+        return numbered_copy(stem, self._is_free)
 
     def _is_free(self, basename: str) -> bool:
         key = name_key(basename)

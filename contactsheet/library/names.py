@@ -8,7 +8,7 @@ parent, hide themselves, or collide on a case-insensitive filesystem.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from contactsheet.errors import InvalidInput, UnsafeName
 
@@ -100,6 +100,15 @@ def safe_folder_name(display_name: str) -> str:
 def with_suffix(name: str, n: int) -> str:
     """`name` for n=1, then `name (2)`, `name (3)`…"""
     return name if n == 1 else f"{name} ({n})"
+
+
+def numbered_copy(stem: str, is_free: Callable[[str], bool]) -> str:
+    """`<stem>_2`, `<stem>_3`…: the first that `is_free` accepts. The one way a photo whose name
+    is taken by a different photo is named, whether it arrives (upload, import) or is moved in."""
+    n = 2
+    while not is_free(f"{stem}_{n}"):
+        n += 1
+    return f"{stem}_{n}"
 
 
 def numbered(name: str) -> Iterator[tuple[int, str]]:
