@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.locks import hold_until_commit
 from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.errors import Conflict, ProjectNotFound
 from contactsheet.jobs.events import add_event
@@ -44,9 +44,7 @@ def _lock_names(session: Session, tenant: str) -> None:
     name would all race for it, and with enough of them some ran out of retries (or, renaming,
     hit the unique index with no retry at all). A transaction-scoped advisory lock queues them.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"contactsheet:project-names:{tenant}".encode()).digest()
-        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True))))
+    hold_until_commit(session, f"project-names:{tenant}")
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,6 @@ class Runner:
         self._held_lock = threading.Lock()
         queue.on_enqueue(self.wake)
 
-    @property
-    def running_job_ids(self) -> list[int]:
-        with self._held_lock:
-            return list(self._held)
-
     def start(self) -> None:
         lanes = [0] * self.config.max_parallel_jobs
         lanes += [self.config.priority_threshold] * self.config.priority_lane_slots
