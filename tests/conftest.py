@@ -4,6 +4,7 @@ data folder or configuration."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -37,6 +38,18 @@ from contactsheet.runtime import Runtime, open_runtime  # noqa: E402
 # Logging as `serve` runs it: a log record is only built at INFO, so a record that cannot be built
 # (or a formatter that fails) must break the tests, not only production.
 configure_logging("info", "text")
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """A command run in the test points the root logger at its (captured) stderr: put the suite's
+    logging back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
 
 PG_URL = os.environ.get("CONTACTSHEET_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import re
@@ -32,14 +31,7 @@ from tests.conftest import ADMIN_PASSWORD, login
 NEW_PASSWORD = "new-password-123"
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _run(args: list[str], data: Path, database_url: str | None, stdin: str | None = None) -> Result:

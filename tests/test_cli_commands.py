@@ -4,9 +4,6 @@ exit code, never a traceback."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import pytest
 from click.testing import Result
 from fastapi.testclient import TestClient
@@ -16,15 +13,7 @@ from contactsheet.cli import app as cli
 from contactsheet.runtime import Runtime
 from tests.derivsupport import create_project, distinct_jpegs, run_jobs, upload
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _run(runtime: Runtime, *args: str) -> Result:

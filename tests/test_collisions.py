@@ -8,10 +8,8 @@ RAW), a real database on each engine, the real queue."""
 from __future__ import annotations
 
 import io
-import logging
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +47,6 @@ RAW_A = CORPUS / "raw_metadata_only/Exiv2+exiv2/test/data/IMG_1361.dng"
 RAW_B = CORPUS / "raw_metadata_only/exiftool+exiftool/t/images/DNG.dng"
 
 pytestmark = pytest.mark.skipif(not RAW_A.is_file(), reason="the shared corpus is not here")
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def card(folder: Path) -> Path:
@@ -113,7 +102,7 @@ def upload_one(
 # -- a card, imported twice ------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_a_card_imports_as_two_pairs_and_again_as_nothing(runtime: Any, tmp_path: Path) -> None:
     source = card(tmp_path / "card")
     code, output = run_import(runtime, str(source), "--project", "Wedding")
@@ -238,7 +227,7 @@ def test_two_bodies_sent_one_file_per_request_are_all_kept(
 # -- a public corpus whose names differ only in case -----------------------------------------------
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_the_orientation_corpus_imports_35_photos_and_is_identical_in_a_second_project(
     runtime: Any,
 ) -> None:

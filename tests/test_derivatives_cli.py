@@ -3,9 +3,6 @@ up to date here (missing ones made, valid ones kept), or with --force remakes th
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import pytest
 from click.testing import Result
 from fastapi.testclient import TestClient
@@ -29,14 +26,7 @@ FILES = distinct_jpegs(3, 400, 300)
 NAMES = [name.rsplit(".", 1)[0] for name, _ in FILES]
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _regenerate(runtime: Runtime, *args: str) -> Result:

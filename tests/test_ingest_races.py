@@ -7,7 +7,6 @@ race is made deterministic by changing things between real calls.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import shutil
@@ -110,16 +109,6 @@ def rename_by_hand(runtime: Runtime, folder: str, new_folder: str) -> Path:
     target = runtime.paths.projects_root / new_folder
     runtime.paths.project_dir(folder).rename(target)
     return target
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 # -- multipart uploads held open over a raw socket -------------------------------------------------
@@ -383,7 +372,7 @@ def test_import_into_a_folder_renamed_midway_stops_with_conflict(
     assert visible(runtime.paths.projects_root / "Import renamed by hand") == []
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_import_command_into_a_missing_folder_says_so(
     runtime: Runtime, samples: Samples, tmp_path: Path
 ) -> None:
@@ -605,7 +594,7 @@ def test_disk_full_during_a_tus_patch_answers_507_and_resumes_intact(
     assert tus_leftovers(runtime) == [] and temp_files(runtime) == []
 
 
-@pytest.mark.usefixtures("small_disk", "_restore_logging")
+@pytest.mark.usefixtures("small_disk", "restore_logging")
 def test_disk_full_during_import_rejects_what_does_not_fit(
     runtime: Runtime, samples: Samples, tmp_path: Path
 ) -> None:

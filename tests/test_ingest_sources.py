@@ -6,13 +6,11 @@ between projects (`image_move`). Real files, a real database, real servers where
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import secrets
 import socket
 import struct
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -344,16 +342,6 @@ def test_abandoned_tus_uploads_expire_after_a_day(
 # -- contactsheet import ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its (captured) stderr; put pytest's set-up back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def run_import(runtime: Runtime, *args: str) -> tuple[int, str]:
     env = {
         "CONTACTSHEET_DATA": str(runtime.settings.data),
@@ -372,7 +360,7 @@ def _project_named(runtime: Runtime, name: str) -> int:
     return matches[0].id
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_import_groups_a_folder_tree_and_skips_on_a_second_run(
     runtime: Runtime, samples: Samples, tmp_path: Path
 ) -> None:
@@ -421,7 +409,7 @@ def test_import_groups_a_folder_tree_and_skips_on_a_second_run(
     assert len(tasks(runtime, "upload_postprocess")) == 1, "nothing new, nothing to process"
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_import_reports_rejected_files_and_moves_only_what_it_stored(
     runtime: Runtime, samples: Samples, tmp_path: Path
 ) -> None:
