@@ -202,7 +202,7 @@ def jobs_list(
     except ValueError as exc:
         err_console.print(f"[red]Unknown status; use one of {[s.value for s in JobStatus]}[/red]")
         raise typer.Exit(2) from exc
-    console.print(_job_table(runtime.queue.list(statuses=statuses, limit=limit)))
+    console.print(_job_table(runtime.queue.list_jobs(statuses=statuses, limit=limit)))
     runtime.close()
 
 

@@ -148,7 +148,7 @@ def test_delete_project_end_to_end(admin: TestClient, runtime: Runtime, runner: 
     assert stopped is not None
     assert upload.json()["job_id"] in stopped["canceled_jobs"]
     assert maintenance_last.id in stopped["canceled_jobs"]
-    assert runtime.queue.list(statuses=[JobStatus.QUEUED, JobStatus.RUNNING]) == []
+    assert runtime.queue.list_jobs(statuses=[JobStatus.QUEUED, JobStatus.RUNNING]) == []
 
     # The folder left the library for the deleted-projects area, with its files.
     assert not source.exists()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +29,18 @@ _AFTER_COMMIT = "contactsheet_after_commit"
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's transaction has committed (never if it rolls back)."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def number_in_commit_order(session: Session, lock_key: int) -> None:
+    """Make the rows `session` inserts from now on take ids in the order transactions commit.
+
+    PostgreSQL numbers a row when it is inserted, not when it commits, so a reader tailing
+    `id > cursor` would skip a row committed after a newer id was read. Holding the advisory lock
+    `lock_key` from before the insert until the commit makes id order commit order. SQLite needs
+    nothing: its write lock already serialises whole transactions.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(lock_key)))
 
 
 @event.listens_for(Session, "after_commit")
