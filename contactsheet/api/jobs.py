@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import JobId, Text
-from contactsheet.catalog.projects import find_project
+from contactsheet.catalog.projects import project_id_of
 from contactsheet.db.enums import JobStatus
-from contactsheet.db.tables import Job
 from contactsheet.errors import InvalidInput
+from contactsheet.jobs.views import JobView
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -45,7 +45,7 @@ class JobOut(BaseModel):
     items: dict[str, int] | None = None
 
     @classmethod
-    def of(cls, job: Job, items: dict[str, int] | None = None) -> JobOut:
+    def of(cls, job: JobView) -> JobOut:
         return cls(
             id=job.id,
             task_id=job.task_id,
@@ -65,7 +65,7 @@ class JobOut(BaseModel):
             run_after=job.run_after,
             started_at=job.started_at,
             finished_at=job.finished_at,
-            items=items,
+            items=job.items,
         )
 
 
@@ -92,10 +92,7 @@ def list_jobs(
         statuses = [JobStatus(s) for s in _split(status)]
     except ValueError as exc:
         raise InvalidInput(f"unknown job status in {status}") from exc
-    project_id = None
-    if project is not None:
-        with runtime.db.read() as session:
-            project_id = find_project(session, runtime.tenant, project).id
+    project_id = project_id_of(runtime.db, runtime.tenant, project) if project is not None else None
     jobs = runtime.queue.list_jobs(
         statuses=statuses,
         types=_split(type),
@@ -110,20 +107,16 @@ def list_jobs(
 @router.get("/{job_id}")
 def get_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """One job with its item counts by status."""
-    job, items = runtime.queue.get(job_id)
-    return JobOut.of(job, items)
+    return JobOut.of(runtime.queue.view(job_id))
 
 
 @router.post("/{job_id}/cancel")
 def cancel_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """A queued job ends `canceled` now; a running one stops between items (409 if ended)."""
-    runtime.queue.request_cancel(job_id)
-    job, items = runtime.queue.get(job_id)
-    return JobOut.of(job, items)
+    return JobOut.of(runtime.queue.request_cancel(job_id))
 
 
 @router.post("/{job_id}/retry", status_code=202)
 def retry_job(job_id: JobId, runtime: RuntimeDep) -> JobOut:
     """Queue a failed or canceled step again; its task goes on from there. Returns the new job."""
-    job = runtime.queue.retry(job_id)
-    return JobOut.of(job)
+    return JobOut.of(runtime.queue.retry(job_id))

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from contactsheet.cli import session
 from contactsheet.cli.app import console, derivatives_app, jobs_app, maintenance_app
-from contactsheet.cli.tables import JobRow, job_table
+from contactsheet.cli.tables import job_table
+from contactsheet.jobs.views import JobView
 
 
 @jobs_app.command("list")
@@ -46,7 +47,7 @@ def jobs_retry(job_id: int) -> None:
         _print_job(runtime.queue.retry(job_id))
 
 
-def _print_job(job: JobRow) -> None:
+def _print_job(job: JobView) -> None:
     requested = " (cancel requested)" if job.cancel_requested else ""
     console.print(f"Job {job.id}: {job.status}{requested}")
 
@@ -91,7 +92,7 @@ def derivatives_regenerate(
     from contactsheet.derivatives.requests import projects_to_regenerate, start_project_generation
     from contactsheet.handlers import default_registry
 
-    all_jobs: list[JobRow] = []
+    all_jobs: list[JobView] = []
     with session.opened() as runtime:
         registry = default_registry(runtime.settings.pipeline)
         for folder, project_id in projects_to_regenerate(runtime, project):
@@ -109,6 +110,6 @@ def derivatives_regenerate(
     _exit_unless_completed(all_jobs)
 
 
-def _exit_unless_completed(jobs: Sequence[JobRow]) -> None:
+def _exit_unless_completed(jobs: Sequence[JobView]) -> None:
     if any(job.status != "completed" for job in jobs):
         raise typer.Exit(session.FAILED)

@@ -7,8 +7,8 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from contactsheet.cli.tables import JobRow
 from contactsheet.db.enums import TaskStatus
+from contactsheet.jobs.views import JobView
 from contactsheet.runtime import Runtime
 from contactsheet.workers.registry import Registry
 from contactsheet.workers.runner import Runner
@@ -16,7 +16,7 @@ from contactsheet.workers.runner import Runner
 
 def run_task_to_completion(
     runtime: Runtime, registry: Registry, task_id: int | None, console: Console, *, timeout: float
-) -> list[JobRow]:
+) -> list[JobView]:
     """Start a runner here, follow the task until it ends, and return its jobs in order.
 
     Other workers (a running server) may take some of its steps; the bar follows them all.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
+
+from contactsheet.jobs.views import JobView
 
 if TYPE_CHECKING:
     from contactsheet.catalog.trash import TrashItem
@@ -16,24 +18,7 @@ if TYPE_CHECKING:
 IMPORT_ROWS = 1000
 
 
-class JobRow(Protocol):
-    """What a job table shows of a job (the queue's job records have it)."""
-
-    id: int
-    task_id: int | None
-    type: str
-    status: str
-    priority: int
-    attempts: int
-    max_attempts: int
-    progress_done: int
-    progress_total: int
-    last_error: str | None
-    result: dict[str, Any] | None
-    cancel_requested: bool
-
-
-def job_table(jobs: Iterable[JobRow]) -> Table:
+def job_table(jobs: Iterable[JobView]) -> Table:
     table = Table("id", "task", "type", "status", "prio", "tries", "progress", "error")
     for job in jobs:
         progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else ""

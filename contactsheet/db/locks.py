@@ -13,9 +13,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 
-def hold_until_commit(session: Session, name: str) -> None:
-    """Wait until no other transaction holds `name`, and hold it until this one ends."""
+def hold_until_commit(session: Session, key: int | str) -> None:
+    """Wait until no other transaction holds `key`, and hold it until this one ends. A name is
+    turned into the lock's 64-bit number by a hash; a number is used as it is."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"contactsheet:{name}".encode()).digest()
-    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True))))
+    if isinstance(key, str):
+        digest = hashlib.sha256(f"contactsheet:{key}".encode()).digest()
+        key = int.from_bytes(digest[:8], signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def number_in_commit_order(session: Session, key: int) -> None:
+    """Make the rows `session` inserts from now on take ids in the order transactions commit.
+
+    PostgreSQL numbers a row when it is inserted, not when it commits, so a reader tailing
+    `id > cursor` would skip a row committed after a newer id was read. Holding the lock `key` from
+    before the insert until the commit makes id order commit order. SQLite's write lock already
+    serialises whole transactions.
+    """
+    hold_until_commit(session, key)

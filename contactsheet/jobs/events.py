@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.database import after_commit
+from contactsheet.db.locks import number_in_commit_order
 from contactsheet.db.tables import Event
 from contactsheet.errors import RateLimited
 from contactsheet.logs import log_event
@@ -32,7 +33,7 @@ CHANNELS = frozenset({"jobs", "pending-changes"})
 BACKLOG_LIMIT = 1000
 RETENTION = timedelta(hours=24)
 SUBSCRIBER_QUEUE = 1000
-EVENT_ORDER_LOCK = 0x63736576  # PostgreSQL advisory lock key ("csev") serialising event ids
+EVENT_ORDER_LOCK = 0x63736576  # "csev": the lock that keeps event ids in commit order
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,8 @@ def add_event(session: Session, channel: str, type_: str, data: dict[str, Any]) 
     """Publish an event as part of the session's transaction: it exists only if that commits."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown event channel {channel!r}")
-    if session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL numbers a row when it is inserted, not when it commits: an event committed
-        # after a newer id was streamed would be skipped by every hub tailing `id > cursor`.
-        # Holding this lock from before the insert until the commit makes id order commit order
-        # (SQLite gets the same from its write lock).
-        session.execute(select(func.pg_advisory_xact_lock(EVENT_ORDER_LOCK)))
+    # Hubs tail the table by id: an event committed after a newer one was streamed would be lost.
+    number_in_commit_order(session, EVENT_ORDER_LOCK)
     session.add(Event(channel=channel, type=type_, data=data))
     for listener in _listeners:
         after_commit(session, listener)

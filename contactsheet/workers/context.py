@@ -17,7 +17,8 @@ from contactsheet.db.enums import ItemStatus
 from contactsheet.jobs.events import publish
 
 if TYPE_CHECKING:
-    from contactsheet.jobs.queue import ClaimedJob, JobQueue
+    from contactsheet.jobs.leases import ClaimedJob
+    from contactsheet.jobs.queue import JobQueue
     from contactsheet.runtime import Runtime
 
 # Progress events are published at most this often per job, and always for the last item.

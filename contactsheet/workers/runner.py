@@ -1,6 +1,6 @@
 """The runner: worker threads that claim jobs and run their handlers. It never writes SQL.
 
-Two lanes (SPEC §4): `max_parallel_jobs` general slots take any job, best first; the
+Two lanes (docs/jobs.md, "Lanes"): `max_parallel_jobs` general slots take any job, best first; the
 `priority_lane_slots` extra slots take only jobs at or above `priority_threshold`, so a deletion
 or a user's request starts within a poll interval even while long maintenance jobs hold every
 general slot. A heartbeat thread keeps held jobs alive, relays cancel requests to handlers, and
@@ -16,7 +16,9 @@ import threading
 import time
 import uuid
 
-from contactsheet.jobs.queue import ClaimedJob, JobQueue, Outcome
+from contactsheet.jobs.completion import Outcome
+from contactsheet.jobs.leases import ClaimedJob
+from contactsheet.jobs.queue import JobQueue
 from contactsheet.logs import log_event
 from contactsheet.runtime import Runtime
 from contactsheet.workers.context import (

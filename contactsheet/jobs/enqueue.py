@@ -1,0 +1,98 @@
+"""Queuing work: a task's first step, its next steps, and the de-duplication of identical tasks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contactsheet.clock import utcnow
+from contactsheet.db.enums import JobScope, JobStatus
+from contactsheet.db.tables import Job, Task
+from contactsheet.errors import InvalidInput
+from contactsheet.jobs.events import add_event
+from contactsheet.jobs.queue_core import QueueCore
+from contactsheet.jobs.views import job_summary
+
+
+def dedup_key(type_: str, scope: str, project_id: int | None, payload: dict[str, Any]) -> str:
+    canonical = json.dumps([type_, scope, project_id, payload], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def start_task(
+    core: QueueCore,
+    session: Session,
+    task_type: str,
+    *,
+    project_id: int | None,
+    payload: dict[str, Any] | None,
+    origin: str,
+    dedup: bool,
+) -> Job:
+    definition = core.definition(task_type)
+    if definition.scope == JobScope.PROJECT and project_id is None:
+        raise InvalidInput(f"task {task_type!r} needs a project")
+    if definition.scope == JobScope.GLOBAL and project_id is not None:
+        raise InvalidInput(f"task {task_type!r} covers the whole library")
+    payload = payload or {}
+    key = dedup_key(task_type, definition.scope, project_id, payload) if dedup else None
+    if key is not None and (existing := _queued_with_key(session, key)) is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            task = Task(
+                tenant=core.tenant,
+                type=task_type,
+                scope=definition.scope,
+                project_id=project_id,
+                payload=payload,
+                origin=origin,
+            )
+            session.add(task)
+            session.flush()
+            job = add_step(core, session, task, 0, key)
+    except IntegrityError:
+        # A concurrent transaction queued the identical task between our look and our insert.
+        existing = _queued_with_key(session, key) if key else None
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def _queued_with_key(session: Session, key: str) -> Job | None:
+    return session.scalar(select(Job).where(Job.dedup_key == key, Job.status == JobStatus.QUEUED))
+
+
+def add_step(core: QueueCore, session: Session, task: Task, index: int, key: str | None) -> Job:
+    """Queue step `index` of `task` as a new job."""
+    step = core.definition(task.type).steps[index]
+    job = Job(
+        tenant=core.tenant,
+        task_id=task.id,
+        step_index=index,
+        type=step.type,
+        scope=task.scope,
+        project_id=task.project_id,
+        priority=step.priority,
+        payload=task.payload,
+        dedup_key=key,
+        max_attempts=core.config.max_attempts,
+        run_after=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    task.step_index = index
+    announce_queued(core, session, job)
+    return job
+
+
+def announce_queued(core: QueueCore, session: Session, job: Job) -> None:
+    """Publish `job_queued` for a job just added, and wake idle workers once it commits."""
+    add_event(session, "jobs", "job_queued", job_summary(job))
+    core.notify_after_commit(session)
