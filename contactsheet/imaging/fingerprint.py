@@ -1,4 +1,4 @@
-"""The content hash of a source file, which keys the derivative cache (SPEC §2).
+"""The content hash of a source file, which keys the derivative cache (docs/derivatives.md).
 
 xxh3_128, measured against BLAKE3 and MD5 by `bench/fingerprint.py`: about 5.8 GB/s against
 1.4 GB/s (BLAKE3) and 0.4 GB/s (MD5) on this kind of machine, so hashing a 50 MB RAW costs ~9 ms

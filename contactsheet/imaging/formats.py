@@ -1,4 +1,5 @@
-"""The file types Contact Sheet accepts (SPEC §3), as data, and how to recognise them by content.
+"""The file types Contact Sheet accepts (docs/ingest.md), as data, and how to recognise them by
+content.
 
 An upload is accepted only when its extension is known *and* its first bytes say the same thing:
 a `.jpg` that is really a PDF, or a `.nef` that is really a JPEG, is refused. The engine routes a

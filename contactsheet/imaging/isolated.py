@@ -1,6 +1,6 @@
 """Decoders that cannot be stopped, run in a child process that can be.
 
-libvips checks a kill flag between tiles, so `engine.py` stops a slow libvips decode in-process.
+libvips checks a kill flag between tiles, so `deadline.py` stops a slow libvips decode in-process.
 libheif (HEIC) and LibRaw (RAW) offer Python no such hook: a thread running them cannot be stopped,
 and a thread abandoned after a join timeout keeps burning a core and its memory. So they run in a
 long-lived child process per calling thread (`isolated_worker.py`), started once and reused; when a
