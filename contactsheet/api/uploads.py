@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import ID_MAX
 from contactsheet.catalog.projects import find_project
+from contactsheet.db.enums import FileOutcome
 from contactsheet.errors import InvalidInput
 from contactsheet.imaging.fingerprint import ALGORITHM
 from contactsheet.ingest.batches import (
@@ -71,9 +72,7 @@ class AnalyzeRequest(BaseModel):
 def report_body(report: IngestReport) -> dict[str, Any]:
     return {
         "files": [f.as_dict() for f in report.files],
-        "stored": report.count("stored"),
-        "skipped": report.count("skipped"),
-        "rejected": report.count("rejected"),
+        **{outcome.value: report.count(outcome) for outcome in FileOutcome},
         "task_id": report.task_id,
         "move_task_id": report.move_task_id,
     }
@@ -190,7 +189,7 @@ async def upload(
         place_files, runtime, project_id, receiver.files, options, batch
     )
     body = report_body(report)
-    if report.count("rejected") < len(report.files):
+    if report.count(FileOutcome.REJECTED) < len(report.files):
         return JSONResponse(body)
     # Nothing was accepted: answer as an error, with the per-file reasons alongside.
     statuses = {f.cause.status for f in report.files if f.cause}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from contactsheet.catalog.culling import announce_pending, pending_condition
 from contactsheet.catalog.photos import file_kind, remove_file
-from contactsheet.db.enums import ItemStatus, ProjectStatus
+from contactsheet.db.enums import ItemStatus, ProjectStatus, TrashReason
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.errors import UnsafePath
 from contactsheet.library.trash import record_trash
@@ -59,7 +59,7 @@ def commit_photo(runtime: Runtime, project: Project, photo_id: int) -> tuple[str
                     project_id=project.id,
                     folder=project.folder,
                     source=source,
-                    reason="commit",
+                    reason=TrashReason.COMMIT,
                 ),
             )
             for source in sources

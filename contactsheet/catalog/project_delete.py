@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import ProjectStatus, TaskStatus
+from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus, TaskStatus, TrashReason
 from contactsheet.db.tables import Photo, Project, Tag, Task, TrashEntry
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
@@ -21,10 +21,6 @@ from contactsheet.workers.context import JobContext, PermanentJobError
 
 STOP_WAIT_SECONDS = 60.0
 DELETE_CHUNK = 500
-TRASH_REASON = "project_delete"
-SCAVENGE_REASON = "project_scavenge"
-# Trash records of whole project folders (moved out of the library), not of files in one.
-FOLDER_REASONS = (TRASH_REASON, SCAVENGE_REASON)
 
 
 def _archived_project(context: JobContext) -> Project:
@@ -98,7 +94,9 @@ def archived_folder_fate(session: Session, project: Project, folder: str) -> str
     return "new"
 
 
-def move_folder_to_deleted(context: JobContext, project: Project, reason: str) -> str | None:
+def move_folder_to_deleted(
+    context: JobContext, project: Project, reason: TrashReason
+) -> str | None:
     """Move the project's folder out of the library; returns where to, None if it was gone.
 
     The trash record is written before the move, so a crash between the two leaves a record
@@ -134,7 +132,7 @@ def move_folder_to_deleted(context: JobContext, project: Project, reason: str) -
 
 def delete_files(context: JobContext) -> dict[str, Any]:
     project = _archived_project(context)
-    moved_to = move_folder_to_deleted(context, project, TRASH_REASON)
+    moved_to = move_folder_to_deleted(context, project, TrashReason.PROJECT_DELETE)
     return {"moved_to": moved_to, "folder_was_present": moved_to is not None}
 
 

@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contactsheet.catalog.project_delete import FOLDER_REASONS
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import Conflict, NotFound
 from contactsheet.library.names import name_key

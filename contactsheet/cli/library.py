@@ -54,6 +54,7 @@ def import_command(
         TransferSpeedColumn,
     )
 
+    from contactsheet.db.enums import FileOutcome
     from contactsheet.errors import ContactSheetError
     from contactsheet.ingest.importer import import_path, walk
     from contactsheet.ingest.placement import IngestOptions
@@ -87,7 +88,7 @@ def import_command(
                 runtime, path, project_name=project, move=move, options=options, on_file=advance
             )
     console.print(import_tables(report, moved=move))
-    if report.count("rejected"):
+    if report.count(FileOutcome.REJECTED):
         raise typer.Exit(session.FAILED)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Group
 from rich.table import Table
 
+from contactsheet.db.enums import FileOutcome
 from contactsheet.jobs.views import JobView
 
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ def job_table(jobs: Iterable[JobView]) -> Table:
 def import_tables(report: ImportReport, *, moved: bool) -> Group:
     """The summary by result and class, then each file: its class, result, stored name or why."""
     summary = Table("result", "files", title=f"Imported into {report.project_folder}")
-    for status in ("stored", "skipped", "rejected"):
-        summary.add_row(status, str(report.count(status)))
+    for outcome in FileOutcome:
+        summary.add_row(outcome.value, str(report.count(outcome)))
     classes: dict[str, int] = {}
     for item in report.files:
         classes[item.file_class or "-"] = classes.get(item.file_class or "-", 0) + 1

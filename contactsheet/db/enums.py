@@ -33,6 +33,28 @@ class DerivativeStatus(StrEnum):
     FAILED = "failed"  # the source could not be decoded; error kept
 
 
+class FileOutcome(StrEnum):
+    """What became of one file sent to a project (upload, tus, import)."""
+
+    STORED = "stored"  # placed in the project, as a new photo or a file of one
+    SKIPPED = "skipped"  # not placed, and nothing is wrong with it (a duplicate, a taken name)
+    REJECTED = "rejected"  # not placed: refused (not a photo, too large, damaged, a bad name)
+
+
+class TrashReason(StrEnum):
+    """Why a file or a folder went to the trash (a trash entry's `reason`)."""
+
+    COMMIT = "commit"  # a culling decision committed: the file was not kept
+    OVERWRITTEN_BY_UPLOAD = "overwritten_by_upload"  # a new file took its name, on request
+    PROJECT_DELETE = "project_delete"  # the user deleted the project: the whole folder
+    PROJECT_SCAVENGE = "project_scavenge"  # an archived project's folder found and put away
+
+
+# Trash entries of whole project folders (moved out of the library), not of files in one: they
+# are restored as projects.
+FOLDER_REASONS = (TrashReason.PROJECT_DELETE, TrashReason.PROJECT_SCAVENGE)
+
+
 class JobScope(StrEnum):
     PROJECT = "project"
     PHOTO_SET = "photo_set"

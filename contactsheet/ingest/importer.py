@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from contactsheet.catalog.photos import file_kind
 from contactsheet.catalog.projects import create_project
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import FileOutcome, ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.ingest.batches import new_batch_id, source_folder
 from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
@@ -90,7 +90,7 @@ def import_path(
         result = place_files(runtime, project.id, staged, options, batch_id)
         for (origin, _), outcome in zip(batch, result.files, strict=True):
             report.files.append(outcome)
-            if move and outcome.status == "stored":
+            if move and outcome.status == FileOutcome.STORED:
                 origin.unlink(missing_ok=True)
                 report.moved_sources += 1
         batch.clear()

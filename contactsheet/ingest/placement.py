@@ -46,7 +46,7 @@ from contactsheet.catalog.photos import (
     remove_file,
     split_name,
 )
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import FileOutcome, ProjectStatus, TrashReason
 from contactsheet.db.tables import Photo, PhotoFile, Project
 from contactsheet.errors import (
     ContactSheetError,
@@ -94,7 +94,7 @@ class IngestOptions:
 @dataclass
 class FileResult:
     name: str
-    status: str  # stored | skipped | rejected
+    status: FileOutcome
     stored_as: str | None = None
     photo_id: int | None = None
     reason: str | None = None
@@ -120,7 +120,7 @@ class IngestReport:
     task_id: int | None = None
     move_task_id: int | None = None
 
-    def count(self, status: str) -> int:
+    def count(self, status: FileOutcome) -> int:
         return sum(1 for f in self.files if f.status == status)
 
 
@@ -132,7 +132,7 @@ def rejected(staged: StagedFile) -> FileResult:
 def rejection(name: str, error: ContactSheetError) -> FileResult:
     return FileResult(
         name=name,
-        status="rejected",
+        status=FileOutcome.REJECTED,
         error={"code": error.code, "message": error.message},
         file_class=REJECTED,
         cause=error,
@@ -259,7 +259,7 @@ class Placer:
                 reason = f"name taken: {verdict.taken_by} is a different file"
                 photo_id = photo.id if photo is not None else None
                 return FileResult(
-                    name, "skipped", photo_id=photo_id, reason=reason, **_cls(verdict)
+                    name, FileOutcome.SKIPPED, photo_id=photo_id, reason=reason, **_cls(verdict)
                 )
             if policy == OVERWRITE and verdict.replaceable:
                 basename = verdict.own_basename
@@ -294,7 +294,7 @@ class Placer:
         self.touched.add(photo.id)
         return FileResult(
             name=name,
-            status="stored",
+            status=FileOutcome.STORED,
             stored_as=target_name,
             photo_id=photo.id,
             conflict=conflict,
@@ -317,7 +317,7 @@ class Placer:
                 record.batch, record.source_key = self.batch, item.source_key
         return FileResult(
             name,
-            "skipped",
+            FileOutcome.SKIPPED,
             photo_id=twin.photo_id,
             reason=f"identical to {twin.filename}{where}",
             conflict={"identical_to": twin.as_dict()},
@@ -342,7 +342,9 @@ class Placer:
             self._put_back(moved)
             if isinstance(exc, FileExistsError):
                 reason = f"a file named {target.name} is already in the folder"
-                raise _NotPlaced(FileResult(name=name, status="skipped", reason=reason)) from exc
+                raise _NotPlaced(
+                    FileResult(name=name, status=FileOutcome.SKIPPED, reason=reason)
+                ) from exc
             if is_disk_full(exc):
                 raise _NotPlaced(rejection(name, disk_full(staged.name))) from exc
             if not self.folder.is_dir():
@@ -378,7 +380,7 @@ class Placer:
             project_id=self.project.id,
             folder=self.project.folder,
             source=path,
-            reason="overwritten_by_upload",
+            reason=TrashReason.OVERWRITTEN_BY_UPLOAD,
         )
 
 
@@ -426,8 +428,8 @@ def place_files(
         log,
         "files_ingested",
         project_id=project_id,
-        stored=report.count("stored"),
-        skipped=report.count("skipped"),
-        rejected=report.count("rejected"),
+        stored=report.count(FileOutcome.STORED),
+        skipped=report.count(FileOutcome.SKIPPED),
+        rejected=report.count(FileOutcome.REJECTED),
     )
     return report

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
+from contactsheet.db.enums import TrashReason
 from contactsheet.db.tables import TrashEntry
 from contactsheet.errors import UnsafePath
 from contactsheet.library.paths import TRASH_DIR, LibraryPaths
@@ -25,7 +26,7 @@ def record_trash(
     project_id: int,
     folder: str,
     source: Path,
-    reason: str,
+    reason: TrashReason,
 ) -> Path:
     """Record that `source` goes to the project's `.trash`; returns where. Moves nothing: commit
     the record first, then move, so a crash never leaves a trashed file nobody knows about."""
@@ -56,7 +57,7 @@ def trash_file(
     project_id: int,
     folder: str,
     source: Path,
-    reason: str,
+    reason: TrashReason,
 ) -> Path:
     """Record and move at once, inside the caller's transaction."""
     target = record_trash(

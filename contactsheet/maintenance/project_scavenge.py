@@ -10,14 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from contactsheet.catalog.project_delete import (
-    FOLDER_REASONS,
-    SCAVENGE_REASON,
-    archived_folder_fate,
-    move_folder_to_deleted,
-)
+from contactsheet.catalog.project_delete import archived_folder_fate, move_folder_to_deleted
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus, TrashReason
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import UnsafePath
 from contactsheet.ingest.resumable import expire_abandoned as expire_abandoned_uploads
@@ -56,7 +51,7 @@ def _move_leftovers(context: JobContext) -> int:
         with context.runtime.db.read() as session:
             if archived_folder_fate(session, project, project.folder) != "leftover":
                 continue
-        if move_folder_to_deleted(context, project, SCAVENGE_REASON):
+        if move_folder_to_deleted(context, project, TrashReason.PROJECT_SCAVENGE):
             moved += 1
     return moved
 

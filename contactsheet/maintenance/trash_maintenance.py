@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.project_delete import FOLDER_REASONS
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import UnsafePath
 from contactsheet.library.paths import LibraryPaths
