@@ -23,7 +23,8 @@ from contactsheet.db.enums import DerivativeKind, JobStatus
 from contactsheet.db.tables import Event, Job, Photo, PhotoTag, Project, Tag, Task
 from contactsheet.derivatives.params import derivative_path, specs
 from contactsheet.handlers import default_registry
-from contactsheet.ingest.placement import IngestOptions, IngestReport, place_files
+from contactsheet.ingest.outcomes import IngestOptions, IngestReport
+from contactsheet.ingest.placement import place_files
 from contactsheet.ingest.staging import stage_existing, staging_dir
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime

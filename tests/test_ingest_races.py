@@ -26,7 +26,7 @@ from sqlalchemy import select
 from contactsheet.db.tables import Photo
 from contactsheet.errors import ProjectNotFound
 from contactsheet.ingest.importer import import_path
-from contactsheet.ingest.placement import IngestOptions
+from contactsheet.ingest.outcomes import IngestOptions
 from contactsheet.ingest.resumable import tus_dir
 from contactsheet.ingest.staging import staging_dir
 from contactsheet.library.atomic import TEMP_PREFIX

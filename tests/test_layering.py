@@ -100,6 +100,26 @@ def violations(
     return sorted(set(found))
 
 
+def transactions_in(package: Path, parts: tuple[str, ...]) -> list[str]:
+    """Places in `parts` that open a database transaction (`….db.read()`, `….db.write()`):
+    the work inside one belongs to a domain function."""
+    found = []
+    for part in parts:
+        files = [package / f"{part}.py"] if (package / f"{part}.py").is_file() else []
+        for path in sorted([*files, *(package / part).rglob("*.py")]):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("read", "write")
+                    and isinstance(node.func.value, ast.Attribute)
+                    and node.func.value.attr == "db"
+                ):
+                    where = path.relative_to(package.parent)
+                    found.append(f"{where}:{node.lineno} opens a transaction")
+    return found
+
+
 @pytest.fixture(scope="module")
 def layers() -> list[set[str]]:
     rows = layers_from(ARCHITECTURE.read_text())
@@ -109,6 +129,10 @@ def layers() -> list[set[str]]:
 
 def test_every_import_points_down_the_layers(layers: list[set[str]]) -> None:
     assert violations(PACKAGE, layers, ALLOWED) == []
+
+
+def test_routers_and_commands_open_no_transaction() -> None:
+    assert transactions_in(PACKAGE, THIN) == []
 
 
 def test_every_part_of_the_package_is_in_the_table(layers: list[set[str]]) -> None:
@@ -143,6 +167,19 @@ def _toy(tmp_path: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return package
+
+
+def test_a_transaction_in_a_router_is_found(tmp_path: Path) -> None:
+    package = _toy(
+        tmp_path,
+        {
+            "api/__init__.py": "",
+            "api/routes.py": "def route(runtime):\n    with runtime.db.write() as session:\n"
+            "        session.add(1)\n    return runtime.db.dialect\n",
+            "cli.py": "def command(db):\n    return db.read()\n",  # not a runtime's database
+        },
+    )
+    assert transactions_in(package, ("api", "cli")) == ["toy/api/routes.py:2 opens a transaction"]
 
 
 def test_the_table_is_read_row_by_row() -> None:

@@ -20,17 +20,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from tuspyserver import create_tus_router
 
-from contactsheet.catalog.projects import find_project
 from contactsheet.errors import ContactSheetError, InsufficientStorage, PayloadTooLarge
 from contactsheet.ingest.batches import checked_batch, source_folder
 from contactsheet.ingest.batches import checked_folder as checked_source_folder
-from contactsheet.ingest.placement import (
-    KEEP_BOTH,
-    FileResult,
-    IngestOptions,
-    checked_folder,
-    place_files,
-)
+from contactsheet.ingest.outcomes import KEEP_BOTH, FileResult, IngestOptions
+from contactsheet.ingest.placement import place_files
+from contactsheet.ingest.project_folder import upload_target
 from contactsheet.ingest.resumable import (
     align_to_offset,
     expire_abandoned,
@@ -135,9 +130,7 @@ def tus_router(runtime: Runtime) -> APIRouter:
         _options(metadata)
         checked_batch(metadata.get("batch"))
         checked_source_folder(metadata.get("folder"))
-        folder = metadata.get("project") or ""
-        with runtime.db.read() as session:
-            checked_folder(runtime, find_project(session, runtime.tenant, folder))
+        upload_target(runtime, metadata.get("project") or "")
         size = upload_info.get("size")
         if isinstance(size, int) and size > limit:
             raise PayloadTooLarge(f"larger than the limit of {limit} bytes")
@@ -149,14 +142,13 @@ def tus_router(runtime: Runtime) -> APIRouter:
         def ingest() -> FileResult:
             source = Path(file_path)
             try:
-                with runtime.db.read() as session:
-                    project = find_project(session, runtime.tenant, metadata.get("project") or "")
+                project_id, project_folder = upload_target(runtime, metadata.get("project") or "")
                 staged = stage_existing(
                     source, staging_dir(runtime.paths), limit, metadata["filename"]
                 )
                 staged.source = source_folder(metadata["filename"], metadata.get("folder"))
                 batch = checked_batch(metadata.get("batch"))
-                report = place_files(runtime, project.id, [staged], _options(metadata), batch)
+                report = place_files(runtime, project_id, [staged], _options(metadata), batch)
             except ContactSheetError:
                 # A finished upload that cannot be placed (its project deleted, its folder
                 # gone) is answered once; its data is not kept for a retry that cannot work.
@@ -164,7 +156,7 @@ def tus_router(runtime: Runtime) -> APIRouter:
                 raise
             remove_upload(source)
             result = report.files[0]
-            event = {"project": project.folder, **result.as_dict()}
+            event = {"project": project_folder, **result.as_dict()}
             publish(runtime.db, "jobs", "upload_completed", event)
             return result
 

@@ -13,7 +13,6 @@ from starlette.requests import ClientDisconnect
 
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import ID_MAX
-from contactsheet.catalog.projects import find_project
 from contactsheet.db.enums import FileOutcome
 from contactsheet.errors import InvalidInput
 from contactsheet.imaging.fingerprint import ALGORITHM
@@ -27,13 +26,9 @@ from contactsheet.ingest.batches import (
 )
 from contactsheet.ingest.conflicts import Announced, analyze
 from contactsheet.ingest.multipart import MultipartReceiver, boundary_of
-from contactsheet.ingest.placement import (
-    KEEP_BOTH,
-    IngestOptions,
-    IngestReport,
-    place_files,
-)
-from contactsheet.ingest.placement import checked_folder as checked_project_folder
+from contactsheet.ingest.outcomes import KEEP_BOTH, IngestOptions, IngestReport
+from contactsheet.ingest.placement import place_files
+from contactsheet.ingest.project_folder import upload_target
 from contactsheet.ingest.staging import staging_dir
 from contactsheet.logs import log_event
 
@@ -89,16 +84,13 @@ def analyze_upload(folder: str, body: AnalyzeRequest, runtime: RuntimeDep) -> di
     ]
     for announced in files:
         checked_folder(announced.folder)
-    with runtime.db.write() as session:
-        project = find_project(session, runtime.tenant, folder)
-        return analyze(
-            session,
-            runtime.paths,
-            project,
-            files,
-            batch=body.batch or new_batch_id(),
-            import_anyway=body.import_anyway,
-        )
+    return analyze(
+        runtime,
+        folder,
+        files,
+        batch=body.batch or new_batch_id(),
+        import_anyway=body.import_anyway,
+    )
 
 
 @router.post(
@@ -147,13 +139,8 @@ async def upload(
     and content, then classed against the project (docs/ingest.md). The answer lists per file
     `stored` (with `stored_as`), `skipped` (with the reason) or `rejected`, and its `class`."""
 
-    def lookup() -> tuple[int, str]:
-        with runtime.db.read() as session:
-            project = find_project(session, runtime.tenant, folder)
-            checked_project_folder(runtime, project)  # before a byte is received
-            return project.id, project.folder
-
-    project_id, project_folder = await anyio.to_thread.run_sync(lookup)
+    target = await anyio.to_thread.run_sync(upload_target, runtime, folder)
+    project_id, project_folder = target
     receiver = MultipartReceiver(
         boundary_of(request.headers.get("content-type")),
         staging_dir(runtime.paths),

@@ -57,7 +57,7 @@ def import_command(
     from contactsheet.db.enums import FileOutcome
     from contactsheet.errors import ContactSheetError
     from contactsheet.ingest.importer import import_path, walk
-    from contactsheet.ingest.placement import IngestOptions
+    from contactsheet.ingest.outcomes import IngestOptions
 
     try:
         options = IngestOptions(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from contactsheet.catalog.photos import split_name
+from contactsheet.catalog.projects import find_project
 from contactsheet.db.tables import Project
 from contactsheet.errors import ContactSheetError
 from contactsheet.ingest.batches import source_folder, source_key
@@ -30,6 +31,7 @@ from contactsheet.ingest.classify import (
 )
 from contactsheet.ingest.staging import check_name
 from contactsheet.library.paths import LibraryPaths
+from contactsheet.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,27 @@ class Announced:
 
 
 def analyze(
-    session: Session,
-    paths: LibraryPaths,
-    project: Project,
+    runtime: Runtime,
+    folder: str,
     files: list[Announced],
     *,
     batch: str,
     import_anyway: bool = False,
+) -> dict[str, Any]:
+    """What uploading `files` as one batch into the project in `folder` would do, per file."""
+    # A write transaction: fingerprints of library files it had to read are recorded.
+    with runtime.db.write() as session:
+        project = find_project(session, runtime.tenant, folder)
+        return _analyze(session, runtime.paths, project, files, batch, import_anyway)
+
+
+def _analyze(
+    session: Session,
+    paths: LibraryPaths,
+    project: Project,
+    files: list[Announced],
+    batch: str,
+    import_anyway: bool,
 ) -> dict[str, Any]:
     plan = Plan()
     classifier = Classifier(session, paths, project, import_anyway=import_anyway, plan=plan)

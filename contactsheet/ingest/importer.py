@@ -17,7 +17,9 @@ from contactsheet.catalog.projects import create_project
 from contactsheet.db.enums import FileOutcome, ProjectStatus
 from contactsheet.db.tables import Project
 from contactsheet.ingest.batches import new_batch_id, source_folder
-from contactsheet.ingest.placement import FileResult, IngestOptions, checked_folder, place_files
+from contactsheet.ingest.outcomes import FileResult, IngestOptions
+from contactsheet.ingest.placement import place_files
+from contactsheet.ingest.project_folder import checked_folder
 from contactsheet.ingest.staging import StagedFile, stage_existing, staging_dir
 from contactsheet.library.names import clean_display_name, name_key
 from contactsheet.runtime import Runtime

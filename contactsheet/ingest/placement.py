@@ -21,14 +21,7 @@ its folder renamed or removed by hand (not yet followed by discovery), `project_
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
-import secrets
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +42,6 @@ from contactsheet.catalog.photos import (
 from contactsheet.db.enums import FileOutcome, ProjectStatus, TrashReason
 from contactsheet.db.tables import Photo, PhotoFile, Project
 from contactsheet.errors import (
-    ContactSheetError,
-    InvalidInput,
-    ProjectFolderMissing,
     ProjectNotFound,
 )
 from contactsheet.ingest.batches import new_batch_id, source_key
@@ -60,87 +50,27 @@ from contactsheet.ingest.classify import (
     IDENTICAL_ELSEWHERE,
     NAME_TAKEN,
     NEW,
-    REJECTED,
     Classifier,
     Incoming,
     Verdict,
 )
-from contactsheet.ingest.staging import STAGING_PREFIX, StagedFile, disk_full, is_disk_full
-from contactsheet.library.manifest import ManifestError, read_manifest
+from contactsheet.ingest.outcomes import (
+    OVERWRITE,
+    SKIP,
+    FileResult,
+    IngestOptions,
+    IngestReport,
+    class_of,
+    rejected,
+    rejection,
+)
+from contactsheet.ingest.project_folder import beside, checked_folder, claim_name, folder_missing
+from contactsheet.ingest.staging import StagedFile, disk_full, is_disk_full
 from contactsheet.library.trash import trash_file
 from contactsheet.logs import log_event
 from contactsheet.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-KEEP_BOTH = "keep_both"
-SKIP = "skip"
-OVERWRITE = "overwrite"
-ON_NAME_TAKEN = (KEEP_BOTH, SKIP, OVERWRITE)
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    on_name_taken: str = KEEP_BOTH  # one of ON_NAME_TAKEN
-    import_anyway: bool = False  # store a file identical to one in another project
-    move_conflicts_here: bool = False
-
-    def __post_init__(self) -> None:
-        if self.on_name_taken not in ON_NAME_TAKEN:
-            raise InvalidInput(f"on_name_taken must be one of {', '.join(ON_NAME_TAKEN)}")
-
-
-@dataclass
-class FileResult:
-    name: str
-    status: FileOutcome
-    stored_as: str | None = None
-    photo_id: int | None = None
-    reason: str | None = None
-    error: dict[str, str] | None = None
-    conflict: dict[str, Any] | None = None
-    file_class: str | None = None  # what the file was to the project (contactsheet.ingest.classify)
-    cause: ContactSheetError | None = field(default=None, repr=False)  # of a rejection
-
-    def as_dict(self) -> dict[str, Any]:
-        body = {k: v for k, v in self.__dict__.items() if v is not None and k != "cause"}
-        if "file_class" in body:
-            body["class"] = body.pop("file_class")
-        return body
-
-
-def _cls(verdict: Verdict) -> dict[str, Any]:
-    return {"file_class": verdict.kind}
-
-
-@dataclass
-class IngestReport:
-    files: list[FileResult] = field(default_factory=list)
-    task_id: int | None = None
-    move_task_id: int | None = None
-
-    def count(self, status: FileOutcome) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-
-def rejected(staged: StagedFile) -> FileResult:
-    assert staged.error is not None
-    return rejection(staged.original_name, staged.error)
-
-
-def rejection(name: str, error: ContactSheetError) -> FileResult:
-    return FileResult(
-        name=name,
-        status=FileOutcome.REJECTED,
-        error={"code": error.code, "message": error.message},
-        file_class=REJECTED,
-        cause=error,
-    )
-
-
-# Another filesystem, or one without hard links.
-_NO_LINK = {errno.EXDEV, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP}
 
 
 class _NotPlaced(Exception):
@@ -149,51 +79,6 @@ class _NotPlaced(Exception):
     def __init__(self, result: FileResult) -> None:
         super().__init__(result.status)
         self.result = result
-
-
-@contextmanager
-def beside(source: Path, folder: Path) -> Iterator[Path]:
-    """A private name for `source`'s content inside `folder`, removed on leaving: a hard link,
-    or a copy when `folder` is on another filesystem. Preparing it first means a full disk or a
-    vanished folder is met before anything in `folder` has changed."""
-    private = folder / f"{STAGING_PREFIX}{secrets.token_hex(8)}.part"
-    try:
-        try:
-            os.link(source, private)
-        except OSError as exc:
-            if isinstance(exc, FileExistsError) or exc.errno not in _NO_LINK:
-                raise
-            shutil.copyfile(source, private)
-        yield private
-    finally:
-        private.unlink(missing_ok=True)
-
-
-def claim_name(source: Path, target: Path) -> None:
-    """Put `source` at `target` only if `target` does not exist (FileExistsError otherwise)."""
-    os.link(source, target)
-
-
-def folder_missing(project: Project) -> ProjectFolderMissing:
-    return ProjectFolderMissing(
-        f"the folder {project.folder!r} of project {project.name!r} is not on disk: it was "
-        "renamed or removed by hand; the library check follows a renamed folder within "
-        "minutes, then try again"
-    )
-
-
-def checked_folder(runtime: Runtime, project: Project) -> Path:
-    """The project's folder, which must be on disk and be this project's."""
-    folder = runtime.paths.project_dir(project.folder)
-    if not folder.is_dir():
-        raise folder_missing(project)
-    try:
-        manifest = read_manifest(runtime.paths.manifest_path(project.folder))
-    except ManifestError:
-        manifest = None  # unreadable: discovery reports it; it does not stop uploads
-    if manifest is not None and manifest.id != project.id:
-        raise folder_missing(project)
-    return folder
 
 
 class Placer:
@@ -259,7 +144,7 @@ class Placer:
                 reason = f"name taken: {verdict.taken_by} is a different file"
                 photo_id = photo.id if photo is not None else None
                 return FileResult(
-                    name, FileOutcome.SKIPPED, photo_id=photo_id, reason=reason, **_cls(verdict)
+                    name, FileOutcome.SKIPPED, photo_id=photo_id, reason=reason, **class_of(verdict)
                 )
             if policy == OVERWRITE and verdict.replaceable:
                 basename = verdict.own_basename
@@ -298,7 +183,7 @@ class Placer:
             stored_as=target_name,
             photo_id=photo.id,
             conflict=conflict,
-            **_cls(verdict),
+            **class_of(verdict),
         )
 
     def _identical(self, item: Incoming, verdict: Verdict, name: str) -> FileResult:
@@ -321,7 +206,7 @@ class Placer:
             photo_id=twin.photo_id,
             reason=f"identical to {twin.filename}{where}",
             conflict={"identical_to": twin.as_dict()},
-            **_cls(verdict),
+            **class_of(verdict),
         )
 
     def _claim(self, staged: StagedFile, target: Path, photo: Photo, replaced: list[str]) -> None:
