@@ -159,7 +159,7 @@ def tags_of(runtime: Runtime, photo_id: int) -> list[tuple[str, int]]:
 
 
 def decisions(item: Photo) -> dict[str, Any]:
-    """The user's decisions about a photo, which indexing must never reset (SPEC §13)."""
+    """The user's decisions about a photo, which indexing must never reset."""
     return {
         "keep_jpg": item.keep_jpg,
         "keep_raw": item.keep_raw,

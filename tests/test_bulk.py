@@ -1,5 +1,5 @@
-"""The rules of every bulk endpoint (SPEC §8): at most 2,000 items, `dry_run` changes nothing,
-per-item failures are reported while the rest succeed; and what each edit does."""
+"""The rules of every bulk endpoint (docs/catalog.md): at most 2,000 items, `dry_run` changes
+nothing, per-item failures are reported while the rest succeed; and what each edit does."""
 
 from __future__ import annotations
 

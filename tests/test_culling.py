@@ -1,5 +1,5 @@
-"""Culling with real files (SPEC §6): keep flags, commit to `.trash`, revert, and a commit that is
-safe to run again after a crash. Files are uploaded through the API and jobs really run."""
+"""Culling with real files (docs/catalog.md): keep flags, commit to `.trash`, revert, and a commit
+that is safe to run again after a crash. Files are uploaded through the API and jobs really run."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The cache rules of SPEC §2 point 1, one decision at a time: a derivative is skipped only when the
-source fingerprint, the parameters and the file (its size) all agree with a `generated` record;
+"""The cache rules (docs/derivatives.md), one decision at a time: a derivative is skipped only when
+the source fingerprint, the parameters and the file (its size) all agree with a `generated` record;
 `force` ignores the record; a failed source is retried only when it (or the engine) changed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A worker killed (SIGKILL) in the middle of a `generate_derivatives` batch (SPEC §2 point 6, §4):
+"""A worker killed (SIGKILL) in the middle of a `generate_derivatives` batch (docs/derivatives.md):
 no derivative file is ever half-written under its real name, no temporary file is served, and
 another worker takes the requeued job over and finishes every photo."""
 

@@ -1,6 +1,6 @@
-"""What the served derivatives look like (SPEC §2): upright whatever the EXIF orientation, made
-from PNG, TIFF and DNG sources too, long edge 800 (thumbnail) and 3000 (preview), never upscaled,
-and in the configured format."""
+"""What the served derivatives look like (docs/derivatives.md): upright whatever the EXIF
+orientation, made from PNG, TIFF and DNG sources too, long edge 800 (thumbnail) and 3000 (preview),
+never upscaled, and in the configured format."""
 
 from __future__ import annotations
 

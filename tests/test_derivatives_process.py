@@ -1,4 +1,4 @@
-"""POST /api/photos/process (SPEC §2 point 3, §8 bulk rules): `force: true` remakes derivatives
+"""POST /api/photos/process (docs/derivatives.md): `force: true` remakes derivatives
 even when the cache is valid; without it a valid cache is respected; dry runs plan and queue
 nothing; more than 2,000 items is refused; unknown photos are reported, the rest go on."""
 

@@ -1,6 +1,6 @@
-"""The seed's bug, end to end through the API (SPEC §2): a project deleted and created again under
-the same name, with the same files uploaded, must get every thumbnail made again: the old cache
-must not say "already generated" for files that are gone."""
+"""The seed's bug, end to end through the API (docs/derivatives.md): a project deleted and created
+again under the same name, with the same files uploaded, must get every thumbnail made again: the
+old cache must not say "already generated" for files that are gone."""
 
 from __future__ import annotations
 

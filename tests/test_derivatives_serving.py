@@ -1,4 +1,4 @@
-"""Serving thumbnails and previews (SPEC §2 point 4, §8 assets, §13 Cache-Control): an upload
+"""Serving thumbnails and previews (docs/derivatives.md): an upload
 nothing can decode ends `failed` and answers a clear 422; good photos answer 200 with ETag, 304 and
 a private Cache-Control; a thumbnail deleted by hand is made again on the spot, once, however many
 ask."""

@@ -1,7 +1,7 @@
-"""`cache_validation` (SPEC §2 point 5): records are compared with the disk, what is gone is marked
-`missing`, records made with other parameters are dropped, one generation is queued for every
-photo that needs it, and a second run right after finds nothing to do. A photo whose source
-cannot be decoded is not re-queued while the source is unchanged, and is once it changes."""
+"""`cache_validation` (docs/derivatives.md): records are compared with the disk, what is gone is
+marked `missing`, records made with other parameters are dropped, one generation is queued for every
+photo that needs it, and a second run right after finds nothing to do. A photo whose source cannot
+be decoded is not re-queued while the source is unchanged, and is once it changes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Files and folders that arrive by hand (SPEC §3, §5, §13): `folder_discovery` adopts project
+"""Files and folders that arrive by hand (docs/ingest.md): `folder_discovery` adopts project
 folders made outside the app, follows folders renamed by hand, never merges or deletes a folder
 copied from another install; `folder_check` indexes files copied into a project, leaves what it
 does not manage exactly where it is, and never resets a user's decisions.

@@ -1,4 +1,4 @@
-"""The event stream (SPEC §4, §8) through a live server: login, order, resumption, cap, heartbeat.
+"""The event stream (docs/jobs.md) through a live server: login, order, resumption, cap, heartbeat.
 
 Every read has a deadline: the server pings every 0.5 s, so a reader regains control at least
 that often, and httpx's read timeout catches a server that sends nothing at all.

@@ -1,4 +1,4 @@
-"""Accepted types (SPEC §3) and recognising them by their first bytes."""
+"""Accepted types (docs/ingest.md) and recognising them by their first bytes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Every way a file gets in (SPEC §3) beyond the plain upload of tests/test_upload.py: a client
-that disconnects mid-upload, resumable (tus) uploads, `contactsheet import`, and moving photos
-between projects (`image_move`). Real files, a real database, real servers where sockets matter.
-"""
+"""Every way a file gets in (docs/ingest.md) beyond the plain upload of tests/test_upload.py: a
+client that disconnects mid-upload, resumable (tus) uploads, `contactsheet import`, and moving
+photos between projects (`image_move`). Real files, a real database, real servers where sockets
+matter."""
 
 from __future__ import annotations
 

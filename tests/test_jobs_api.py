@@ -1,5 +1,5 @@
-"""The jobs and tasks API (SPEC §8): listing, one job, cancel, retry, the task catalogue, starting
-tasks for a project and maintenance now."""
+"""The jobs and tasks API (docs/jobs.md): listing, one job, cancel, retry, the task catalogue,
+starting tasks for a project and maintenance now."""
 
 from __future__ import annotations
 

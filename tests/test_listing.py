@@ -1,4 +1,4 @@
-"""Listing photos (SPEC §8, §13 "listing by filename with cursors skipped and repeated photos"):
+"""Listing photos (docs/catalog.md):
 keyset pagination both ways under every sort, filters against a Python model, signed cursors,
 locate-page, all-keys and pending-deletes. Rows are inserted straight into the database."""
 

@@ -1,5 +1,5 @@
 """Moving photos between projects, renaming a project (its folder follows, and settles), and
-deleting a project with real files (SPEC §7, §13). Files are uploaded and jobs really run."""
+deleting a project with real files (docs/catalog.md). Files are uploaded and jobs really run."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Deleting a project end to end (SPEC §1, §4): hidden at once, its jobs stopped, its folder moved
-out of the library and kept 24 h, its rows deleted, the project row kept archived; and the purge
-of deleted folders by `project_scavenge`, which trusts the recorded time, not file times."""
+"""Deleting a project end to end (docs/catalog.md): hidden at once, its jobs stopped, its folder
+moved out of the library and kept 24 h, its rows deleted, the project row kept archived; and the
+purge of deleted folders by `project_scavenge`, which trusts the recorded time, not file times."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every /api route needs the admin session, except /api/auth/* and /api/health (SPEC §8, §11)."""
+"""Every /api route needs the admin session, except /api/auth/* and /api/health
+(docs/architecture.md, "Deny by default")."""
 
 from __future__ import annotations
 

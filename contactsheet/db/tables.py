@@ -242,7 +242,7 @@ class Derivative(Base):
 
 
 class Task(Base):
-    """One run of a named, ordered list of steps (SPEC §4). Its jobs are the steps."""
+    """One run of a named, ordered list of steps (docs/jobs.md). Its jobs are the steps."""
 
     __tablename__ = "tasks"
 

@@ -1,1 +1,1 @@
-"""Maintenance steps, one module each (SPEC §5)."""
+"""Maintenance steps, one module each; the tasks that run them are in docs/jobs.md."""

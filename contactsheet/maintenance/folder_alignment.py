@@ -1,7 +1,7 @@
 """`folder_alignment`: a renamed project's folder follows its new name.
 
 A folder already of the form `<safe name>` or `<safe name> (n)` is left alone, so two projects
-named alike settle instead of trading ` (2)` and ` (3)` on every run (SPEC §13). A collision or a
+named alike settle instead of trading ` (2)` and ` (3)` on every run. A collision or a
 missing folder is skipped and reported, never forced.
 """
 

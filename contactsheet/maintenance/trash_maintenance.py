@@ -1,5 +1,5 @@
 """`trash_maintenance`: files in projects' `.trash` are purged 24 h after they were trashed,
-counted from the recorded time, never from the file's own modification time (SPEC §13: an old
+counted from the recorded time, never from the file's own modification time (an old
 original trashed today must survive a day like any other)."""
 
 from __future__ import annotations
