@@ -100,6 +100,59 @@ def violations(
     return sorted(set(found))
 
 
+def import_loops(package: Path) -> list[list[str]]:
+    """Groups of modules that import each other in a loop (for types too): each group should be
+    one module, or one of them should give up what it takes from the other."""
+    modules: set[str] = set()
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    edges: dict[str, set[str]] = {module: set() for module in modules}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        here = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                if target in modules and target != here:
+                    edges[here].add(target)
+                    break
+    # Tarjan's strongly connected components.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    loops: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(edges[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                loops.append(sorted(group))
+
+    for module in sorted(modules):
+        if module not in index:
+            visit(module)
+    return sorted(loops)
+
+
 def transactions_in(package: Path, parts: tuple[str, ...]) -> list[str]:
     """Places in `parts` that open a database transaction (`….db.read()`, `….db.write()`):
     the work inside one belongs to a domain function."""
@@ -129,6 +182,10 @@ def layers() -> list[set[str]]:
 
 def test_every_import_points_down_the_layers(layers: list[set[str]]) -> None:
     assert violations(PACKAGE, layers, ALLOWED) == []
+
+
+def test_no_modules_import_each_other_in_a_loop() -> None:
+    assert import_loops(PACKAGE) == []
 
 
 def test_routers_and_commands_open_no_transaction() -> None:
@@ -180,6 +237,20 @@ def test_a_transaction_in_a_router_is_found(tmp_path: Path) -> None:
         },
     )
     assert transactions_in(package, ("api", "cli")) == ["toy/api/routes.py:2 opens a transaction"]
+
+
+def test_a_loop_of_imports_is_found(tmp_path: Path) -> None:
+    package = _toy(
+        tmp_path,
+        {
+            "jobs/__init__.py": "",
+            "jobs/queue.py": "from toy.jobs.views import View\n",
+            "jobs/views.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from toy.jobs.queue import Queue\n",
+            "jobs/alone.py": "from toy.jobs import views\n",
+        },
+    )
+    assert import_loops(package) == [["toy.jobs.queue", "toy.jobs.views"]]
 
 
 def test_the_table_is_read_row_by_row() -> None:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyvips
 
 from contactsheet.imaging.deadline import run
 from contactsheet.imaging.error_log import error_log
-
-if TYPE_CHECKING:  # engine.py, the public face, builds on this module
-    from contactsheet.imaging.engine import DerivativeSpec, Rendered
+from contactsheet.imaging.specs import DerivativeSpec, Rendered
 
 
 @dataclass(frozen=True)
