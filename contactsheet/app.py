@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
 
 from contactsheet import __version__
 from contactsheet.api import (
@@ -26,6 +24,7 @@ from contactsheet.api import (
     tasks,
     trash,
     uploads,
+    webui,
 )
 from contactsheet.api.errors import ERROR_RESPONSES, install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
@@ -35,7 +34,6 @@ from contactsheet.jobs.events import EventHub, on_publish, remove_listener
 from contactsheet.pipeline import Pipeline
 from contactsheet.runtime import Runtime
 
-WEB = Path(__file__).with_name("web")
 JSON_BODY_LIMIT = 1024 * 1024
 # A poll in flight finishes within this; beyond it the hub is cancelled.
 HUB_STOP_SECONDS = 5.0
@@ -94,12 +92,11 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         photo_list.router,
         trash.router,
         tus_router(runtime),
+        webui.router,
     ):
         app.include_router(router)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
+    app.mount(webui.STATIC_PREFIX, webui.static_files(), name="static")
 
     # Each add wraps the previous, so the last added runs first: size limit, CORS (preflights
     # carry no cookie), then the gate.

@@ -27,6 +27,8 @@ for _name in list(os.environ):
         del os.environ[_name]
 os.environ["CONTACTSHEET_CONFIG"] = "/nonexistent/contactsheet.toml"
 
+pytest_plugins = ["tests.browsersupport"]
+
 from contactsheet.app import create_app  # noqa: E402
 from contactsheet.auth.bootstrap import ensure_admin_password  # noqa: E402
 from contactsheet.config import Settings  # noqa: E402

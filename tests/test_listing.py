@@ -292,6 +292,42 @@ def test_locate_page(admin: TestClient, runtime: Runtime, catalog: Catalog) -> N
         assert error_code(response, 400) == "invalid_input"
 
 
+def test_a_page_at_any_offset(admin: TestClient, catalog: Catalog) -> None:
+    """A grid whose scrollbar is dragged anywhere asks for the page at that position; its cursors
+    then continue the listing both ways, and a position past the end is an empty page."""
+    for params in (
+        {"sort": "taken_at", "dir": "desc", "limit": 40},
+        {"sort": "filename", "dir": "asc", "limit": 25, "keep_type": "pending_delete"},
+    ):
+        expected = model_listing(catalog.rows, params)
+        for offset in (0, 1, 39, len(expected) // 2, len(expected) - 3):
+            body = get_ok(admin, "/api/photos", {**params, "offset": offset})
+            assert [i["id"] for i in body["items"]] == expected[offset : offset + params["limit"]]
+            assert body["total"] == len(expected)
+            if offset:
+                before = get_ok(
+                    admin, "/api/photos", {**params, "before_cursor": body["prev_cursor"]}
+                )
+                assert before["items"][-1]["id"] == expected[offset - 1]
+            else:
+                assert body["prev_cursor"] is None
+            if body["next_cursor"]:
+                after = get_ok(admin, "/api/photos", {**params, "cursor": body["next_cursor"]})
+                assert after["items"][0]["id"] == expected[offset + params["limit"]]
+        beyond = get_ok(admin, "/api/photos", {**params, "offset": len(expected) + 5})
+        assert beyond["items"] == [] and beyond["total"] == len(expected)
+    project_id, folder = next(iter(catalog.projects.items()))
+    expected = model_listing(catalog.in_project(project_id), {"sort": "size", "limit": 30})
+    body = get_ok(
+        admin, f"/api/projects/{folder}/photos", {"sort": "size", "limit": 30, "offset": 50}
+    )
+    assert [i["id"] for i in body["items"]] == expected[50:80]
+    cursor = get_ok(admin, "/api/photos", {"limit": 5})["next_cursor"]
+    both = admin.get("/api/photos", params={"offset": 3, "cursor": cursor})
+    assert error_code(both, 400) == "invalid_input"
+    assert error_code(admin.get("/api/photos", params={"offset": -1}), 400)
+
+
 def test_all_keys(admin: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     for params in (
         {},

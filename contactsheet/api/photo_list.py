@@ -80,6 +80,10 @@ def list_params(
 
 
 Params = Annotated[ListParams, Depends(list_params)]
+# Beyond any library's size: a position past the end answers the last page's neighbour (empty).
+Offset = Annotated[
+    int | None, Query(ge=0, le=10_000_000, description="start the page at this position")
+]
 
 
 def filters_of(params: ListParams, project_id: int | None) -> Filters:
@@ -116,11 +120,14 @@ def project_photos(
     params: Params,
     cursor: str | None = None,
     before_cursor: str | None = None,
+    offset: Offset = None,
 ) -> dict[str, Any]:
     """A page of the project's photos. Follow `next_cursor` (as `cursor`) or `prev_cursor`
-    (as `before_cursor`); sorts are stable (ties broken by id)."""
+    (as `before_cursor`), or jump with `offset`; sorts are stable (ties broken by id)."""
     listing = listing_of(runtime, params, folder)
-    return pages.photo_page(runtime, listing, cursor=cursor, before_cursor=before_cursor)
+    return pages.photo_page(
+        runtime, listing, cursor=cursor, before_cursor=before_cursor, offset=offset
+    )
 
 
 @router.get("/api/photos")
@@ -130,10 +137,13 @@ def all_photos(
     cursor: str | None = None,
     before_cursor: str | None = None,
     project: Annotated[str | None, Query(description="limit to one project folder")] = None,
+    offset: Offset = None,
 ) -> dict[str, Any]:
     """A page of photos across every project (All Photos)."""
     listing = listing_of(runtime, params, project)
-    return pages.photo_page(runtime, listing, cursor=cursor, before_cursor=before_cursor)
+    return pages.photo_page(
+        runtime, listing, cursor=cursor, before_cursor=before_cursor, offset=offset
+    )
 
 
 @router.get("/api/photos/locate-page")

@@ -298,6 +298,37 @@ def position_of(
     return session.scalar(query) or 0
 
 
+def cursor_at(
+    session: Session, *, tenant: str, key: str, filters: Filters, sort: Sort, position: int
+) -> str | None:
+    """The cursor of a page that starts at `position` (0-based): the key of the photo just before
+    it, read without loading the photos in between, so a scrollbar dragged to the middle of a
+    project is one page away. None for the start; past the end, the cursor of the last photo."""
+    if position <= 0:
+        return None
+    conditions = scope_conditions(tenant, filters.project_id) + filter_conditions(filters)
+    row = session.execute(
+        select(SORT_COLUMNS[sort.name], Photo.id)
+        .join(Project, Project.id == Photo.project_id)
+        .where(*conditions, Photo.tenant == tenant)
+        .order_by(*listing_order(sort))
+        .offset(position - 1)
+        .limit(1)
+    ).first()
+    if row is None:
+        row = session.execute(
+            select(SORT_COLUMNS[sort.name], Photo.id)
+            .join(Project, Project.id == Photo.project_id)
+            .where(*conditions, Photo.tenant == tenant)
+            .order_by(*_order(sort, forward=False))
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+    value, photo_id = row
+    return make_cursor(key, sort, value, photo_id)
+
+
 def matches(session: Session, *, tenant: str, filters: Filters, photo_id: int) -> bool:
     conditions = scope_conditions(tenant, filters.project_id) + filter_conditions(filters)
     query = select(Photo.id).join(Project, Project.id == Photo.project_id)

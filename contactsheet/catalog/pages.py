@@ -14,14 +14,13 @@ from contactsheet.catalog.listing import (
     Filters,
     Page,
     Sort,
+    cursor_at,
     filter_conditions,
     list_photos,
     listing_order,
-    make_cursor,
     matches,
     position_of,
     scope_conditions,
-    sort_value,
 )
 from contactsheet.catalog.photo_view import photo_items
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
@@ -56,9 +55,22 @@ def photo_page(
     *,
     cursor: str | None = None,
     before_cursor: str | None = None,
+    offset: int | None = None,
 ) -> dict[str, Any]:
-    """One page of the listing, after `cursor` or before `before_cursor`."""
+    """One page of the listing: after `cursor`, before `before_cursor`, or starting at `offset`
+    (a position in the listing, for a jump to any part of it)."""
+    if offset is not None and (cursor or before_cursor):
+        raise InvalidInput("give offset or a cursor, not both")
     with runtime.db.read() as session:
+        if offset is not None:
+            cursor = cursor_at(
+                session,
+                tenant=runtime.tenant,
+                key=runtime.secret_key,
+                filters=listing.filters,
+                sort=listing.sort,
+                position=offset,
+            )
         page = list_photos(
             session,
             tenant=runtime.tenant,
@@ -86,19 +98,14 @@ def locate_page(runtime: Runtime, listing: Listing, photo_id: int) -> dict[str, 
             session, tenant=runtime.tenant, filters=filters, sort=sort, photo=photo
         )
         start = position - position % limit
-        # The page starts right after the photo at index start-1 (or at the beginning).
-        cursor = None
-        if start:
-            anchor = list_photos(
-                session,
-                tenant=runtime.tenant,
-                key=runtime.secret_key,
-                filters=filters,
-                sort=sort,
-                limit=start,
-                with_totals=False,
-            ).photos[-1][0]
-            cursor = make_cursor(runtime.secret_key, sort, sort_value(anchor, sort), anchor.id)
+        cursor = cursor_at(
+            session,
+            tenant=runtime.tenant,
+            key=runtime.secret_key,
+            filters=filters,
+            sort=sort,
+            position=start,
+        )
         page = list_photos(
             session,
             tenant=runtime.tenant,

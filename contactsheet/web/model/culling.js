@@ -1,0 +1,125 @@
+// Every decision a photographer makes about photos (keep, rating, pick, visibility, tags), in
+// one place for the grid's toolbar, its keys and the viewer: shown at once, sent at once, and
+// rolled back with a message when the server refuses it (all of it, or some photos).
+
+import { bulk } from "../lib/api.js";
+import { count } from "../lib/format.js";
+import { notify, notifyError } from "../lib/notices.js";
+
+export const KEEP_CHOICES = {
+  jpg: { label: "Keep JPG only", key: "j" },
+  both: { label: "Keep RAW + JPG", key: "r" },
+  none: { label: "Discard both", key: "Delete" },
+  raw: { label: "Keep RAW only", key: null },
+};
+
+/** The keep flags a choice means for one photo: a format the photo lacks is left alone. */
+export function keepFlags(item, choice) {
+  const jpg = item ? item.jpg_available || item.other_available : true;
+  const raw = item ? item.raw_available : true;
+  const wantJpg = choice === "jpg" || choice === "both";
+  const wantRaw = choice === "raw" || choice === "both";
+  return {
+    keep_jpg: jpg ? wantJpg : null,
+    keep_raw: raw ? wantRaw : null,
+  };
+}
+
+/** "keep_jpg" | "keep_raw" | "both" | "none": what the photo keeps at the next commit. */
+export function keepState(item) {
+  const hasJpg = item.jpg_available || item.other_available;
+  const jpg = hasJpg && item.keep_jpg;
+  const raw = item.raw_available && item.keep_raw;
+  const pending = (hasJpg && !item.keep_jpg) || (item.raw_available && !item.keep_raw);
+  if (!jpg && !raw) return { state: "discard", label: "Discard", pending };
+  if (jpg && raw) return { state: "both", label: "RAW + JPG", pending };
+  if (raw) return { state: "raw", label: pending ? "RAW only" : "RAW", pending };
+  return { state: "jpg", label: pending ? "JPG only" : item.other_available ? "Image" : "JPG", pending };
+}
+
+async function apply(list, ids, patchOf, send, what) {
+  const before = new Map();
+  for (const id of ids) {
+    const item = list.byId(id);
+    if (!item) continue;
+    before.set(id, item);
+    list.patch(id, patchOf(item));
+  }
+  const rollback = (id) => {
+    const old = before.get(id);
+    if (old && list.byId(id)) list.patch(id, old);
+  };
+  try {
+    const answers = await send();
+    const failed = answers.flatMap((answer) => answer.failed ?? []);
+    for (const failure of failed) rollback(failure.photo_id);
+    if (failed.length) {
+      const first = failed[0];
+      notify(
+        `${what}: ${count(failed.length, "photo")} not changed (${first.error})`,
+        { kind: "error" },
+      );
+    }
+    return { failed };
+  } catch (error) {
+    for (const id of before.keys()) rollback(id);
+    notifyError(`${what} failed`, error);
+    return { failed: ids.map((id) => ({ photo_id: id })) };
+  }
+}
+
+export function setKeep(list, ids, choice) {
+  return apply(
+    list,
+    ids,
+    (item) => {
+      const flags = keepFlags(item, choice);
+      return {
+        keep_jpg: flags.keep_jpg ?? item.keep_jpg,
+        keep_raw: flags.keep_raw ?? item.keep_raw,
+      };
+    },
+    () =>
+      bulk("/api/photos/keep", ids, {}, (id) => ({ photo_id: id, ...keepFlags(list.byId(id), choice) })),
+    KEEP_CHOICES[choice].label,
+  );
+}
+
+export function setRating(list, ids, rating) {
+  return apply(list, ids, () => ({ rating }), () => bulk("/api/photos/rating", ids, { rating }), "Rating");
+}
+
+export function setPick(list, ids, pick) {
+  return apply(list, ids, () => ({ pick }), () => bulk("/api/photos/pick", ids, { pick }), "Flag");
+}
+
+export function setVisibility(list, ids, visibility) {
+  return apply(
+    list,
+    ids,
+    () => ({ visibility }),
+    () => bulk("/api/photos/visibility", ids, { visibility }),
+    "Visibility",
+  );
+}
+
+export function addTags(list, ids, tags) {
+  return apply(
+    list,
+    ids,
+    (item) => (item.tags ? { tags: [...new Set([...item.tags, ...tags])] } : {}),
+    () => bulk("/api/photos/tags/add", ids, { tags }),
+    "Tags",
+  );
+}
+
+export function removeTags(list, ids, tags) {
+  const gone = new Set(tags.map((t) => t.toLowerCase()));
+  return apply(
+    list,
+    ids,
+    (item) => (item.tags ? { tags: item.tags.filter((t) => !gone.has(t.toLowerCase())) } : {}),
+    () => bulk("/api/photos/tags/remove", ids, { tags }),
+    "Tags",
+  );
+}

@@ -1,0 +1,6 @@
+// Scaffold: replaced by the real toolbar.
+import { h } from "../lib/dom.js";
+
+export function createToolbar() {
+  return { element: h("div", { class: "toolbar", hidden: true }), destroy() {} };
+}
