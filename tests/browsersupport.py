@@ -119,9 +119,8 @@ def _watch_console(page: Any, errors: list[str]) -> None:
 def new_page(chromium: Any, web: WebApp, *, logged_in: bool = True, **context_options: Any) -> Any:
     """A page in a fresh browser context (own cookies), logged in through the API unless asked
     not to. Console errors are collected in `web.console_errors`."""
-    context = chromium.new_context(
-        base_url=web.url, viewport={"width": 1280, "height": 800}, **context_options
-    )
+    context_options.setdefault("viewport", {"width": 1280, "height": 800})
+    context = chromium.new_context(base_url=web.url, **context_options)
     context.set_default_timeout(10_000)
     if logged_in:
         answer = context.request.post(

@@ -201,7 +201,9 @@ export function mountPhotos(container, where, { topSlot }) {
     shownKey = listingKey(params);
     const photoId = Number(params.get("photo")) || null;
     buildCollection();
-    const position = await list.start(photoId);
+    const mine = list;
+    const position = await mine.start(photoId);
+    if (list !== mine) return; // the filters changed again while this list started
     renderCount();
     collection.refresh?.();
     if (position !== null && position !== undefined) collection.scrollToIndex(position);
