@@ -49,6 +49,11 @@ function segmented(name, label, options, value, onPick) {
   );
 }
 
+function onWindow(type, handler) {
+  window.addEventListener(type, handler);
+  return () => window.removeEventListener(type, handler);
+}
+
 export function mountPhotos(container, where, { topSlot }) {
   const folder = where.folder;
   const selection = new Selection();
@@ -270,6 +275,8 @@ export function mountPhotos(container, where, { topSlot }) {
     events.on("item_moved", () => list?.scheduleRefresh()),
     events.on("upload_completed", () => list?.scheduleRefresh()),
     events.on("reset", () => list?.refresh()),
+    // The commit bar reverted or committed keep flags: the loaded photos changed under us.
+    onWindow("contactsheet:listing-stale", () => list?.refresh()),
     events.on("folder_renamed", (event) => {
       if (folder && event.old_folder === folder) {
         route.go(route.projectUrl(event.folder, location.search.slice(1)), { replace: true });
