@@ -302,29 +302,37 @@ def cursor_at(
     session: Session, *, tenant: str, key: str, filters: Filters, sort: Sort, position: int
 ) -> str | None:
     """The cursor of a page that starts at `position` (0-based): the key of the photo just before
-    it, read without loading the photos in between, so a scrollbar dragged to the middle of a
-    project is one page away. None for the start; past the end, the cursor of the last photo."""
+    it, read without loading the photos in between. A database skips rows one by one, so a
+    position in the second half is counted from the end (the listing read backwards): a jump to
+    the last page of 50,000 photos skips a handful of rows, not 49,900. None for the start; past
+    the end, the cursor after the last photo."""
     if position <= 0:
         return None
     conditions = scope_conditions(tenant, filters.project_id) + filter_conditions(filters)
-    row = session.execute(
+    keys = (
         select(SORT_COLUMNS[sort.name], Photo.id)
         .join(Project, Project.id == Photo.project_id)
         .where(*conditions, Photo.tenant == tenant)
-        .order_by(*listing_order(sort))
-        .offset(position - 1)
-        .limit(1)
-    ).first()
-    if row is None:
-        row = session.execute(
-            select(SORT_COLUMNS[sort.name], Photo.id)
+    )
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Photo)
             .join(Project, Project.id == Photo.project_id)
-            .where(*conditions, Photo.tenant == tenant)
-            .order_by(*_order(sort, forward=False))
-            .limit(1)
-        ).first()
-        if row is None:
-            return None
+            .where(*conditions)
+        )
+        or 0
+    )
+    if total == 0:
+        return None
+    before = min(position, total) - 1  # index of the photo just before the page
+    if before < total // 2:
+        query = keys.order_by(*_order(sort, forward=True)).offset(before)
+    else:
+        query = keys.order_by(*_order(sort, forward=False)).offset(total - 1 - before)
+    row = session.execute(query.limit(1)).first()
+    if row is None:  # the listing shrank between the count and the read
+        return None
     value, photo_id = row
     return make_cursor(key, sort, value, photo_id)
 
