@@ -6,7 +6,7 @@ import { api, projectPath } from "../lib/api.js";
 import { fill, h, icon } from "../lib/dom.js";
 import * as events from "../lib/events.js";
 import { count } from "../lib/format.js";
-import { notifyError } from "../lib/notices.js";
+import { notify, notifyError } from "../lib/notices.js";
 import * as route from "../lib/route.js";
 import { LIST_KEYS, PhotoList } from "../model/photolist.js";
 import { Selection } from "../model/selection.js";
@@ -67,6 +67,7 @@ export function mountPhotos(container, where, { topSlot }) {
   let toolbar = null;
   let shownKey = null;
   let shownView = null;
+  let viewerPushed = false;
 
   const title = h("h1", { class: "page-title" }, folder ?? "All Photos");
   const counter = h("span", { class: "photo-count", "aria-live": "polite" });
@@ -117,10 +118,18 @@ export function mountPhotos(container, where, { topSlot }) {
     },
     openViewer(index) {
       const item = list.get(index);
-      if (item) route.setParams({ photo: item.id });
+      if (!item) return;
+      route.setParams({ photo: item.id });
+      viewerPushed = true;
     },
     closeViewer(index) {
-      route.setParams({ photo: null }, { replace: true });
+      // Opened from the grid: closing is going back, so Back afterwards does not reopen it.
+      if (viewerPushed) {
+        viewerPushed = false;
+        history.back();
+      } else {
+        route.setParams({ photo: null }, { replace: true });
+      }
       if (index !== undefined) {
         collection?.scrollToIndex(index);
         collection?.focusIndex(index);
@@ -212,12 +221,18 @@ export function mountPhotos(container, where, { topSlot }) {
     renderCount();
     collection.refresh?.();
     if (position !== null && position !== undefined) collection.scrollToIndex(position);
+    if (photoId && (position === null || position === undefined)) {
+      notify("That photo is not in this view: it was deleted, moved, or the filters leave it out.");
+      route.setParams({ photo: null }, { replace: true, silent: true });
+      params = new URLSearchParams(location.search);
+    }
     syncViewer();
   }
 
   function syncViewer() {
     const photoId = Number(params.get("photo")) || null;
     if (!photoId) {
+      viewerPushed = false; // closed by Back, or never opened here
       if (viewer.isOpen()) viewer.close();
       return;
     }
