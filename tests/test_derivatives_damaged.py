@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from contactsheet.db.enums import ItemStatus
-from contactsheet.db.tables import JobItem
+from contactsheet.db.tables import Event, JobItem
 from contactsheet.runtime import Runtime
 from tests.derivsupport import (
     KINDS,
@@ -107,6 +107,17 @@ def test_a_warning_is_cleared_when_the_source_is_repaired(
     for kind in KINDS:
         record = records(runtime, folder)["CUT"][kind]
         assert (record.status, record.warning) == ("generated", None)
+    # Each generation told the clients showing the photo: first the warning, then that it is
+    # gone, each time with the new placeholder.
+    first, second = _item_events(runtime)
+    assert first["warning"] and first["thumbhash"]
+    assert "warning" in second and second["warning"] is None and second["thumbhash"]
+
+
+def _item_events(runtime: Runtime) -> list[dict[str, object]]:
+    with runtime.db.read() as session:
+        rows = session.scalars(select(Event).where(Event.type == "item").order_by(Event.id))
+        return [dict(row.data) for row in rows]
 
 
 def _id(runtime: Runtime, folder: str) -> int:

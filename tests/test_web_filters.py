@@ -64,4 +64,4 @@ def test_a_date_range_is_the_whole_days_chosen(page: Any, web: WebApp, tmp_path:
     page.get_by_label("Taken until").fill("2001-01-01")
     page.get_by_label("Taken until").dispatch_event("change")
     expect(page.locator(".photo-count")).to_have_text("0 photos of 1")
-    expect(page.locator(".empty")).to_contain_text("No photos match")
+    expect(page.locator(".photos-empty")).to_contain_text("No photos match")

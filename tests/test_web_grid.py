@@ -392,6 +392,11 @@ def test_selection_keys_and_a_culling_key(page: Any, web: WebApp, tmp_path: Path
     cell(4).click(modifiers=["Shift"])
     expect(page.locator("[aria-selected=true]")).to_have_count(4)
     assert selected_ids(page) == sorted(ids[1:5])
+    # Moving the range's end back takes photos out again, as in Lightroom.
+    cell(2).click(modifiers=["Shift"])
+    expect(page.locator("[aria-selected=true]")).to_have_count(2)
+    cell(4).click(modifiers=["Shift"])
+    expect(page.locator("[aria-selected=true]")).to_have_count(4)
     cell(7).click(modifiers=["Control"])
     expect(page.locator("[aria-selected=true]")).to_have_count(5)
     cell(2).click(modifiers=["Control"])

@@ -50,6 +50,10 @@ class PhotoOutcome:
     statuses: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    # What a client showing the photo needs to redraw it: what was wrong with a source shown
+    # anyway, and the placeholder of a new thumbnail.
+    warning: str | None = None
+    thumbhash: str | None = None
 
     @property
     def generated(self) -> bool:
@@ -110,14 +114,15 @@ def _record(
     status: DerivativeStatus,
     made: Rendered | None = None,
     error: str | None = None,
-) -> None:
-    """Write one kind's record: `made` for a file just written, `error` for a failure."""
+) -> str | None:
+    """Write one kind's record: `made` for a file just written, `error` for a failure. Returns
+    the photo's new ThumbHash when a thumbnail was made."""
     source = read.source
     # Computed before the write transaction: nothing slow runs while the writer is held.
     thumbhash = thumbhash_of(made) if made is not None and spec.kind == "thumbnail" else None
     with runtime.db.write() as session:
         if session.get(Photo, source.photo_id) is None:
-            return  # deleted meanwhile: its records went with it
+            return None  # deleted meanwhile: its records went with it
         record = session.scalar(
             select(Derivative).where(
                 Derivative.photo_id == source.photo_id, Derivative.kind == spec.kind
@@ -145,6 +150,7 @@ def _record(
             record.generated_at = utcnow()
         if thumbhash is not None:
             session.get_one(Photo, source.photo_id).thumbhash = thumbhash
+    return thumbhash
 
 
 def generate_photo(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
@@ -236,8 +242,11 @@ def _generate(runtime: Runtime, photo_id: int, *, force: bool) -> PhotoOutcome:
         target = derivative_path(runtime.paths, source.folder, source.basename, spec)
         target.parent.mkdir(exist_ok=True)
         atomic_write_bytes(target, made.data)
-        _record(runtime, read, spec, DerivativeStatus.GENERATED, made)
+        outcome.thumbhash = _record(runtime, read, spec, DerivativeStatus.GENERATED, made) or (
+            outcome.thumbhash
+        )
         outcome.statuses[spec.kind] = DerivativeStatus.GENERATED
+        outcome.warning = made.warning
     log_event(
         log,
         "derivatives_generated",

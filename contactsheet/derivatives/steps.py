@@ -78,12 +78,20 @@ def _source_changed(session: Session, project_id: int) -> set[int]:
 
 
 def item_event(outcome: PhotoOutcome) -> dict[str, Any]:
-    return {
+    """What a client showing the photo needs to redraw it in place. `warning` (null when the new
+    files came from a clean decode) and `thumbhash` only when files were made: a cache hit
+    changes neither."""
+    event: dict[str, Any] = {
         "photo_id": outcome.photo_id,
         "thumbnail_status": outcome.statuses.get("thumbnail"),
         "preview_status": outcome.statuses.get("preview"),
         "error": outcome.error,
     }
+    if outcome.generated and DerivativeStatus.GENERATED in outcome.statuses.values():
+        event["warning"] = outcome.warning
+        if outcome.thumbhash is not None:
+            event["thumbhash"] = outcome.thumbhash
+    return event
 
 
 def generate_derivatives(context: JobContext) -> dict[str, Any]:

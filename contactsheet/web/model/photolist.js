@@ -209,6 +209,9 @@ export class PhotoList {
     if (event.thumbnail_status) changes.thumbnail_status = event.thumbnail_status;
     if (event.preview_status) changes.preview_status = event.preview_status;
     if (event.error !== undefined) changes.derivative_error = event.error;
+    // Sent only when files were made: a clean decode clears an old warning.
+    if ("warning" in event) changes.derivative_warning = event.warning;
+    if (event.thumbhash) changes.thumbhash = event.thumbhash;
     this.versions.set(photoId, (this.versions.get(photoId) ?? 0) + 1);
     this.patch(photoId, changes);
   }

@@ -6,6 +6,9 @@ export class Selection {
     this.ids = new Set();
     this.anchor = -1; // index in the listing
     this.focus = -1; // index of the keyboard focus
+    // What was selected when the anchor was set: a shift-range is added to it, so moving the
+    // range's end back also takes photos out again (as Lightroom does).
+    this.base = new Set();
     this.listeners = new Set();
   }
 
@@ -33,6 +36,7 @@ export class Selection {
   /** A plain click: this photo alone. */
   only(id, index) {
     this.ids = new Set([id]);
+    this.base = new Set();
     this.anchor = index;
     this.focus = index;
     this.emit();
@@ -42,6 +46,8 @@ export class Selection {
   toggle(id, index) {
     if (this.ids.has(id)) this.ids.delete(id);
     else this.ids.add(id);
+    this.base = new Set(this.ids);
+    this.base.delete(id);
     this.anchor = index;
     this.focus = index;
     this.emit();
@@ -56,14 +62,21 @@ export class Selection {
     const from = this.anchor < 0 ? index : this.anchor;
     const [low, high] = from <= index ? [from, index] : [index, from];
     const ids = await idsBetween(low, high);
-    for (const id of ids) this.ids.add(id);
+    this.ids = new Set([...this.base, ...ids]);
     this.focus = index;
     if (this.anchor < 0) this.anchor = index;
     this.emit();
   }
 
+  /** Where the next shift-range starts; the range adds to what is selected now. */
+  setAnchor(index) {
+    this.anchor = index;
+    this.base = new Set(this.ids);
+  }
+
   replace(ids) {
     this.ids = new Set(ids);
+    this.base = new Set();
     this.emit();
   }
 
@@ -75,6 +88,7 @@ export class Selection {
   }
 
   clear() {
+    this.base = new Set();
     if (!this.ids.size) return;
     this.ids.clear();
     this.emit();

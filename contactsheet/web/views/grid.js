@@ -225,7 +225,7 @@ export function createCollection(ctx, options) {
     const next = Math.max(0, Math.min(count - 1, index));
     focus = next;
     selection.focus = next;
-    if (selection.anchor < 0) selection.anchor = next;
+    if (selection.anchor < 0) selection.setAnchor(next);
     if (scroll) scrollToIndex(next);
     for (const [i, cell] of shown) paint(cell, i);
     syncActiveDescendant();
@@ -319,10 +319,12 @@ export function createCollection(ctx, options) {
       if (focus < 0) next = from; // the first arrow shows where the focus is
       next = Math.max(0, Math.min(total() - 1, next));
       if (event.shiftKey) {
-        if (selection.anchor < 0) selection.anchor = from;
+        if (selection.anchor < 0) selection.setAnchor(from);
         setFocus(next);
         selection.extendTo(next, ctx.idsBetween);
       } else {
+        // A range started from here extends what is selected now.
+        selection.setAnchor(next);
         setFocus(next);
       }
       return;

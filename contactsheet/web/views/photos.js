@@ -85,7 +85,7 @@ export function mountPhotos(container, where, { topSlot }) {
   });
   const controls = h("div", { class: "view-controls" });
   const body = h("div", { class: "collection" });
-  const empty = h("p", { class: "empty", hidden: true });
+  const empty = h("p", { class: "empty photos-empty", hidden: true });
   const toolbarSlot = h("div", { class: "toolbar-slot" });
 
   fill(
