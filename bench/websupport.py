@@ -253,7 +253,13 @@ def _link(source: Path, target: Path) -> None:
 
 
 def seed_project(
-    data: Path, name: str, photos: int, *, samples: int = 12, batch: int = 5000
+    data: Path,
+    name: str,
+    photos: int,
+    *,
+    samples: int = 12,
+    batch: int = 5000,
+    thumbnail_size: int | None = None,
 ) -> dict[str, Any]:
     """A project of `photos` photos: catalog rows inserted in bulk, each photo's original and
     derivative files hard links to one of a few real samples, and derivative records that match
@@ -275,7 +281,8 @@ def seed_project(
         if key.startswith("CONTACTSHEET_"):
             del os.environ[key]
     os.environ["CONTACTSHEET_CONFIG"] = "/nonexistent/contactsheet.toml"
-    settings = Settings(data=data)
+    processing = {"thumbnail_size": thumbnail_size} if thumbnail_size else {}
+    settings = Settings(data=data, processing=processing)  # type: ignore[arg-type]
     runtime = open_runtime(settings)
     try:
         ensure_admin_password(runtime.db, PASSWORD)

@@ -104,8 +104,20 @@ def _digest_of(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+_page_cache: dict[tuple[Path, str], str] = {}
+
+
 def render_page() -> str:
+    """index.html under the current version, with its preloads (made once per version)."""
     version = web_version()
+    key = (WEB, version)
+    if key not in _page_cache:
+        _page_cache.clear()
+        _page_cache[key] = _render(version)
+    return _page_cache[key]
+
+
+def _render(version: str) -> str:
     base = f"{STATIC_PREFIX}/v-{version}/"
     preloads = "\n".join(
         f'  <link rel="modulepreload" href="{base}{path.relative_to(WEB).as_posix()}">'

@@ -14,9 +14,10 @@ function toLogin() {
   events.close();
   shell?.destroy();
   shell = null;
+  // Several requests may find the session gone at once: the first one decides where to return.
+  if (location.pathname === "/login") return;
   const here = location.pathname + location.search;
-  const next = here.startsWith("/login") ? "/" : here;
-  route.go(`/login?next=${encodeURIComponent(next)}`, { replace: true });
+  route.go(`/login?next=${encodeURIComponent(here)}`, { replace: true });
 }
 
 async function render(where) {
@@ -30,13 +31,16 @@ async function render(where) {
     return;
   }
   if (!shell) {
-    try {
-      const session = await api.get("/api/auth/session");
-      shell = createShell(root, { username: session.username, onLogout: logout });
-    } catch {
-      toLogin();
-      return;
-    }
+    // The page asks for its photos while the session is checked, not after: a round trip less
+    // before the first thumbnail. Without a session both answer 401 and the login page shows.
+    shell = createShell(root, { onLogout: logout });
+    const mine = shell;
+    api.get("/api/auth/session").then(
+      (session) => mine.setUsername(session.username),
+      () => {
+        if (shell === mine) toLogin();
+      },
+    );
   }
   shell.show(where);
 }

@@ -32,6 +32,7 @@ export function describe(error) {
 }
 
 export function notifyError(prefix, error) {
-  if (error?.name === "AbortError") return;
+  // An aborted request was meant; a lost session sends the user to the login page instead.
+  if (error?.name === "AbortError" || error?.status === 401) return;
   notify(`${prefix}: ${describe(error)}`, { kind: "error" });
 }

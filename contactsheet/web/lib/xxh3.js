@@ -3,12 +3,16 @@
 // here from a different picture that only shares its name. Files are read in chunks, so a 60 MB
 // RAW never sits in memory whole and the page can show progress and stop.
 
-import { createXXHash128 } from "../vendor/xxhash128.js";
-
 export const ALGORITHM = "xxh3_128";
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
 let hasher = null; // one WebAssembly instance, reused (files are hashed one after another)
+
+// Loaded on the first upload, not with the page: the grid's first screen does not wait for it.
+async function createXXHash128() {
+  const module = await import("../vendor/xxhash128.js");
+  return module.createXXHash128();
+}
 
 /** Whether the browser may run the hasher (WebAssembly allowed by the page's policy). */
 export async function available() {

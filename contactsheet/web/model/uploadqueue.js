@@ -6,7 +6,6 @@
 
 import { projectPath, refreshSession } from "../lib/api.js";
 import * as events from "../lib/events.js";
-import { Upload } from "../vendor/tus.js";
 
 export const CONCURRENCY = 2;
 export const TUS_THRESHOLD = 8 * 1024 * 1024; // bytes; above this a file goes through tus
@@ -190,6 +189,8 @@ export class UploadQueue {
     };
     if (entry.folder) metadata.folder = entry.folder;
     const key = `${entry.project}\n${entry.name}`;
+    // The tus client (116 KB) is loaded by the first large upload, not with the page.
+    const { Upload } = await import("../vendor/tus.js");
     await new Promise((resolve, reject) => {
       const upload = new Upload(entry.file, {
         endpoint: new URL(TUS_ENDPOINT, location.origin).href,

@@ -174,12 +174,17 @@ export function createCollection(ctx, options) {
         shown.delete(index);
       }
     }
+    // The rows in view are asked for first; the margin's wait behind them on the six
+    // connections a browser keeps per server.
+    const firstInView = Math.floor(top / rowHeight) * columns;
+    const lastInView = Math.floor((top + viewHeight) / rowHeight + 1) * columns - 1;
     for (let index = first; index <= last; index += 1) {
       let cell = shown.get(index);
       if (!cell) {
         cell = acquire();
         shown.set(index, cell);
       }
+      if (cell.img) cell.img.fetchPriority = index >= firstInView && index <= lastInView ? "high" : "low";
       paint(cell, index);
       place(cell, index, offset);
     }

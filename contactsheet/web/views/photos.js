@@ -15,7 +15,6 @@ import { createGrid } from "./grid.js";
 import { createTable } from "./table.js";
 import { createToolbar } from "./toolbar.js";
 import { createUpload } from "./upload.js";
-import { createViewer } from "./viewer.js";
 
 export const SIZES = [
   ["s", "Small"],
@@ -47,6 +46,44 @@ function segmented(name, label, options, value, onPick) {
       ),
     ),
   );
+}
+
+/**
+ * The viewer, loaded when first wanted (its modules are not on the way to the first screen of
+ * thumbnails) and fetched in the background once that screen is up, so Enter opens it at once.
+ */
+function lazyViewer(ctx) {
+  let real = null;
+  let loading = null;
+  let wanted = null; // the index to open once loaded
+  let destroyed = false;
+  const load = () => {
+    loading ??= import("./viewer.js").then((module) => {
+      if (destroyed) return;
+      real = module.createViewer(ctx);
+      if (wanted !== null) real.open(wanted);
+    });
+    return loading;
+  };
+  return {
+    load,
+    open(index) {
+      if (real) real.open(index);
+      else {
+        wanted = index;
+        load();
+      }
+    },
+    close() {
+      wanted = null;
+      real?.close();
+    },
+    isOpen: () => (real ? real.isOpen() : wanted !== null),
+    destroy() {
+      destroyed = true;
+      real?.destroy();
+    },
+  };
 }
 
 function onWindow(type, handler) {
@@ -221,6 +258,8 @@ export function mountPhotos(container, where, { topSlot }) {
     renderCount();
     collection.refresh?.();
     if (position !== null && position !== undefined) collection.scrollToIndex(position);
+    // Idle now: fetch the viewer's modules so the first Enter does not wait for them.
+    (window.requestIdleCallback ?? setTimeout)(() => viewer.load());
     if (photoId && (position === null || position === undefined)) {
       notify("That photo is not in this view: it was deleted, moved, or the filters leave it out.");
       route.setParams({ photo: null }, { replace: true, silent: true });
@@ -273,7 +312,7 @@ export function mountPhotos(container, where, { topSlot }) {
   }
 
   document.title = folder ? `${folder} · Contact Sheet` : "All Photos · Contact Sheet";
-  viewer = createViewer(ctx);
+  viewer = lazyViewer(ctx);
   if (folder) upload = createUpload(ctx);
   toolbar = createToolbar(ctx);
   fill(toolbarSlot, toolbar.element);

@@ -22,7 +22,7 @@ function navLink(href, label, iconName, current) {
   );
 }
 
-export function createShell(root, { username, onLogout }) {
+export function createShell(root, { onLogout }) {
   const main = h("main", { id: "main", class: "main", tabindex: "-1" });
   const projectNav = h("ul", { class: "project-nav", "aria-label": "Projects" });
   const side = h(
@@ -39,6 +39,12 @@ export function createShell(root, { username, onLogout }) {
   const processes = createProcesses();
   const commitBar = createCommitBar();
   const topActions = h("div", { class: "top-actions" });
+  const accountButton = h(
+    "button",
+    { type: "button", class: "icon-button account", title: "Log out", onclick: onLogout },
+    icon("logout"),
+    h("span", { class: "label" }, "Log out"),
+  );
   const top = h(
     "header",
     { class: "top" },
@@ -49,12 +55,7 @@ export function createShell(root, { username, onLogout }) {
   );
   topActions.append(
     processes.button,
-    h(
-      "button",
-      { type: "button", class: "icon-button account", title: `Log out ${username}`, onclick: onLogout },
-      icon("logout"),
-      h("span", { class: "label" }, "Log out"),
-    ),
+    accountButton,
   );
   fill(root, top, side, main, processes.panel, commitBar.element);
   root.classList.add("with-shell");
@@ -117,6 +118,9 @@ export function createShell(root, { username, onLogout }) {
       fill(top.querySelector("#top-slot"));
       page = PAGES[next.name](main, next, { topSlot: top.querySelector("#top-slot") });
       renderNav();
+    },
+    setUsername(username) {
+      accountButton.title = `Log out ${username}`;
     },
     update(next) {
       where = next;
