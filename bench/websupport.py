@@ -20,20 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# The browser as the web UI's tests launch it (the flags keep Chromium off the internet).
+from tests.browsersupport import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("CONTACTSHEET_CORPUS", ROOT.parent / "shared" / "corpus"))
-CHROMIUM = os.environ.get("CONTACTSHEET_CHROMIUM", "/usr/bin/chromium")
-# As tests/browsersupport.py: without the background-networking flags Chromium keeps trying to
-# reach the internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PASSWORD = "bench password"
 
 

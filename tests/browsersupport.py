@@ -132,6 +132,26 @@ def new_page(chromium: Any, web: WebApp, *, logged_in: bool = True, **context_op
     return page
 
 
+AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+
+
+def serious_violations(page: Any, *selectors: str) -> list[str]:
+    """axe-core's serious and critical findings, in the whole page or inside these elements.
+    Evaluated through the debugging protocol, so the page's strict policy stays on."""
+    page.evaluate(AXE)
+    result = page.evaluate(
+        """async (include) => await axe.run(
+            include.length ? {include: include.map((s) => [s])} : document)""",
+        list(selectors),
+    )
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 # Errors a test provokes on purpose (a refused request the UI then explains in words).
 EXPECTED_ERRORS = re.compile(
     r"Failed to load resource: the server responded with a status of 4\d\d"

@@ -10,21 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browsersupport import WebApp, new_page
+from tests.browsersupport import WebApp, new_page, serious_violations
 from tests.imagefactory import Exif, jpeg
-
-AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
-
-
-def serious_violations(page: Any) -> list[str]:
-    page.evaluate(AXE)
-    result = page.evaluate("async () => await axe.run(document)")
-    return [
-        f"{v['impact']}: {v['id']} ({v['help']}) at "
-        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_the_login_page(chromium: Any, web: WebApp) -> None:

@@ -7,30 +7,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests import browsersupport
-from tests.browsersupport import WebApp
+from tests.browsersupport import WebApp, serious_violations
 
 TIMEOUT = 15.0
-AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
-
-
-def serious_violations(page: Any, *selectors: str) -> list[str]:
-    """axe-core's serious and critical findings inside these elements (the parts built here)."""
-    page.evaluate(AXE)
-    result = page.evaluate(
-        "async (include) => await axe.run({include: include.map((s) => [s])})", list(selectors)
-    )
-    return [
-        f"{v['impact']}: {v['id']} at " + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ let source = null;
 let retryTimer = null;
 let lastId = null;
 
-// Every type the server sends; EventSource only delivers named events to named listeners.
-const TYPES = [
+// What happens to a job, as the server names it (the processes panel follows these).
+export const JOB_EVENTS = [
   "job_queued",
   "job_started",
   "job_update",
@@ -22,6 +22,11 @@ const TYPES = [
   "job_canceled",
   "job_cancel_requested",
   "job_released",
+];
+
+// Every type the server sends; EventSource only delivers named events to named listeners.
+const TYPES = [
+  ...JOB_EVENTS,
   "task_completed",
   "item",
   "item_removed",

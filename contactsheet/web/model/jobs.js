@@ -4,6 +4,7 @@
 
 import { api } from "../lib/api.js";
 import * as events from "../lib/events.js";
+import { JOB_EVENTS } from "../lib/events.js";
 
 export const ACTIVE = new Set(["queued", "running"]);
 export const ENDED = new Set(["completed", "failed", "canceled"]);
@@ -43,17 +44,6 @@ const EVENT_STATUS = {
   job_canceled: "canceled",
 };
 
-const JOB_EVENTS = [
-  "job_queued",
-  "job_started",
-  "job_update",
-  "job_retrying",
-  "job_completed",
-  "job_failed",
-  "job_canceled",
-  "job_cancel_requested",
-  "job_released",
-];
 
 /** One shape for a job, whether it came from the API (JobOut) or an event (job_summary). */
 function normalise(raw) {
