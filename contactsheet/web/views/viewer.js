@@ -6,10 +6,11 @@
 import { fill, h, icon, iconButton, typingIn } from "../lib/dom.js";
 import { takenAt } from "../lib/format.js";
 import * as route from "../lib/route.js";
-import { keepState, setPick, setRating } from "../model/culling.js";
 import { cullingAction } from "./cullkeys.js";
 import { createExifPanel } from "./exif.js";
 import { createKeyHelp } from "./keyhelp.js";
+import { Entry } from "./viewerentry.js";
+import { viewerFacts } from "./viewerfacts.js";
 
 const AUTO_ADVANCE_KEY = "contactsheet.viewer.autoAdvance";
 const INFO_KEY = "contactsheet.viewer.info";
@@ -21,7 +22,6 @@ const SWIPE_MIN_PX = 50;
 const DRAG_SLOP_PX = 6;
 // Decisions after which auto-advance moves on (a rating or unflag is often followed by more).
 const DECISIONS = new Set(["j", "r", "Delete", "p", "x"]);
-const OTHER_FORMATS = ["png", "webp", "tif", "tiff", "heic", "heif", "avif", "gif", "bmp"];
 
 function stored(key, fallback) {
   try {
@@ -37,80 +37,6 @@ function remember(key, on) {
     localStorage.setItem(key, on ? "1" : "0");
   } catch {
     // Private mode without storage: the choice lasts until the page is left.
-  }
-}
-
-function formatBadges(item) {
-  const badges = [];
-  if (item.jpg_available) badges.push("JPG");
-  if (item.other_available) {
-    const other = (item.filenames ?? [])
-      .map((name) => name.split(".").pop().toLowerCase())
-      .find((ext) => OTHER_FORMATS.includes(ext));
-    badges.push(other ? other.toUpperCase() : "IMG");
-  }
-  if (item.raw_available) badges.push("RAW");
-  return badges;
-}
-
-/** A photo's two displayable elements: its thumbnail (cached from the grid) and its preview. */
-class Entry {
-  constructor(list, item, onChange) {
-    this.id = item.id;
-    this.thumbUrl = list.assetUrl(item, "thumbnail");
-    this.previewUrl = list.assetUrl(item, "preview");
-    this.thumb = this.element(item, "thumbnail");
-    this.preview = this.element(item, "preview");
-    this.thumbReady = false;
-    this.previewReady = false;
-    this.failed = false;
-    this.cancelled = false;
-    this.started = false;
-    this.onChange = onChange;
-  }
-
-  element(item, state) {
-    const img = new Image();
-    img.className = "viewer-image";
-    img.alt = item.basename;
-    img.draggable = false;
-    img.dataset.photoId = String(item.id);
-    img.dataset.state = state;
-    return img;
-  }
-
-  start(priority) {
-    this.preview.fetchPriority = priority;
-    if (this.started) return;
-    this.started = true;
-    this.thumb.src = this.thumbUrl;
-    this.thumb.decode().then(
-      () => {
-        this.thumbReady = true;
-        this.onChange(this);
-      },
-      () => {},
-    );
-    this.preview.src = this.previewUrl;
-    // Decoded off the page, so swapping it in paints at once.
-    this.preview.decode().then(
-      () => {
-        this.previewReady = true;
-        this.onChange(this);
-      },
-      () => {
-        if (this.cancelled) return;
-        this.failed = true;
-        this.onChange(this);
-      },
-    );
-  }
-
-  /** Stop what is still loading: its connection is worth more to the photos ahead. */
-  cancel() {
-    this.cancelled = true;
-    if (!this.previewReady) this.preview.removeAttribute("src");
-    if (!this.thumbReady) this.thumb.removeAttribute("src");
   }
 }
 
@@ -234,67 +160,7 @@ export function createViewer(ctx) {
     }
     name.textContent = item.basename;
     date.textContent = takenAt(item);
-    const rating = item.rating ?? 0;
-    const keep = keepState(item);
-    const stars = h(
-      "div",
-      { class: "viewer-stars", role: "group", "aria-label": `Rating: ${rating} of 5 stars` },
-      [1, 2, 3, 4, 5].map((n) =>
-        h(
-          "button",
-          {
-            type: "button",
-            class: `viewer-star${n <= rating ? " on" : ""}`,
-            "aria-label": `Rate ${n} star${n > 1 ? "s" : ""}`,
-            "aria-pressed": String(n === rating),
-            title: `${n} star${n > 1 ? "s" : ""} (${n})`,
-            onclick: () => setRating(list, [item.id], n === rating ? 0 : n),
-          },
-          icon("star"),
-        ),
-      ),
-    );
-    const picked = item.pick === "picked";
-    const rejected = item.pick === "rejected";
-    fill(
-      facts,
-      stars,
-      h(
-        "button",
-        {
-          type: "button",
-          class: `viewer-flag viewer-pick${picked ? " on" : ""}`,
-          "aria-pressed": String(picked),
-          "aria-label": "Picked",
-          title: "Pick (p)",
-          onclick: () => setPick(list, [item.id], picked ? "unflagged" : "picked"),
-        },
-        icon("flag"),
-      ),
-      h(
-        "button",
-        {
-          type: "button",
-          class: `viewer-flag viewer-reject${rejected ? " on" : ""}`,
-          "aria-pressed": String(rejected),
-          "aria-label": "Rejected",
-          title: "Reject (x)",
-          onclick: () => setPick(list, [item.id], rejected ? "unflagged" : "rejected"),
-        },
-        icon("reject"),
-      ),
-      h(
-        "span",
-        {
-          class: `badge viewer-keep keep-${keep.state}${keep.pending ? " pending" : ""}`,
-          title: keep.pending ? "Files are removed at the next commit" : "Every file is kept",
-          dataset: { keep: keep.state },
-        },
-        // "Keep JPG", not a bare "JPG" beside the format badges, which say what the photo has.
-        keep.state === "discard" ? keep.label : `Keep ${keep.label}`,
-      ),
-      formatBadges(item).map((text) => h("span", { class: "badge viewer-format" }, text)),
-    );
+    fill(facts, viewerFacts(list, item));
   }
 
   /** Load the list around the open photo, and decode the neighbours' previews. */
