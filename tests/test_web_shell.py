@@ -1,5 +1,5 @@
 """The web UI's frame in a real browser: logging in and out, and the projects page (create,
-rename, delete)."""
+rename, delete, a project whose folder went missing)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import expect
 
+from contactsheet.clock import utcnow
+from contactsheet.db.tables import Project
 from tests.browsersupport import PASSWORD, WebApp, new_page
 
 
@@ -52,3 +54,17 @@ def test_create_rename_and_delete_a_project(page: Any, web: WebApp) -> None:
     dialog.get_by_role("button", name="Delete project").click()
     expect(page.locator(".project-list .project-card")).to_have_count(0)
     assert web.http.get("/api/projects").json()["items"] == []
+
+
+def test_a_project_whose_folder_is_missing_says_so(page: Any, web: WebApp) -> None:
+    folder = web.project("Gone from disk")
+    # What maintenance records when a project's folder is no longer there.
+    with web.runtime.db.write() as session:
+        project = session.query(Project).filter_by(folder=folder).one()
+        project.missing_since = utcnow()
+    page.goto("/")
+    expect(page.locator(".project-card")).to_contain_text("was not found on disk")
+    expect(page.locator(".side .badge-warning")).to_have_text("missing")
+    page.get_by_role("link", name="Gone from disk").first.click()
+    expect(page.locator(".page-notice")).to_be_visible()
+    expect(page.locator(".page-notice")).to_contain_text(f"(“{folder}”) was not found on disk")
