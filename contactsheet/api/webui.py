@@ -14,16 +14,21 @@ time, a round trip per level, before the first photo is asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
 import re
 import time
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
+
+from contactsheet.api.photo_list import ListParams
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 STATIC_PREFIX = "/static"
@@ -49,6 +54,12 @@ STATIC_IMPORT = re.compile(
 )
 DYNAMIC_IMPORT = re.compile(r"""import\(\s*["']([^"']+)["']\s*\)""")
 VERSIONED = re.compile(r"v-([0-9a-f]{12})/(.+)")
+# The photo list's filters and sort; `limit` is the page's size, which the UI takes from here.
+LISTING_PARAMETERS = frozenset(f.name for f in dataclasses.fields(ListParams)) - {
+    "limit",
+    "include",
+}
+FIRST_PAGE_LIMIT = 100
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,21 +139,46 @@ def _render(version: str) -> str:
     return page.replace("  <!-- modulepreload -->", preloads)
 
 
-def _page() -> HTMLResponse:
-    return HTMLResponse(render_page(), headers=PAGE_HEADERS)
+def _page(first_page: str | None = None) -> HTMLResponse:
+    page = render_page()
+    if first_page is not None:
+        # The browser asks for the photos while it is still loading the modules that show them.
+        link = (
+            f'  <link rel="preload" as="fetch" crossorigin="anonymous" data-first-page '
+            f'href="{html.escape(first_page)}">\n'
+        )
+        page = page.replace("</head>", link + "</head>", 1)
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+def first_page_url(endpoint: str, request: Request) -> str | None:
+    """The listing the photos page asks for first: the page's own filters and sort (the API's
+    parameter names, which the address uses), the first page. None when the address opens a
+    photo (the page holding it is asked for instead)."""
+    query = request.query_params
+    if "photo" in query:
+        return None
+    kept = [(k, v) for k, v in query.multi_items() if k in LISTING_PARAMETERS and v]
+    return endpoint + "?" + urlencode([*kept, ("limit", str(FIRST_PAGE_LIMIT))])
 
 
 @router.get("/")
 @router.get("/login")
-@router.get("/photos")
 @router.get("/trash")
 def page() -> HTMLResponse:
     return _page()
 
 
+@router.get("/photos")
+def all_photos_page(request: Request) -> HTMLResponse:
+    return _page(first_page_url("/api/photos", request))
+
+
 @router.get("/projects/{folder}")
-def project_page(folder: str) -> HTMLResponse:
-    return _page()
+def project_page(folder: str, request: Request) -> HTMLResponse:
+    # Encoded as the UI's encodeURIComponent does, so the UI recognises the address as its own.
+    path = "/api/projects/" + quote(folder, safe="!'()*") + "/photos"
+    return _page(first_page_url(path, request))
 
 
 class WebFiles(StaticFiles):

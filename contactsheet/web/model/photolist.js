@@ -130,11 +130,30 @@ export class PhotoList {
     }
   }
 
+  /**
+   * The first page's address the server named in the page (a preload the browser started while
+   * the modules loaded), if it is this listing's: the same endpoint, filters and page size.
+   */
+  preloadedFirstPage() {
+    const link = document.querySelector("link[rel=preload][data-first-page]");
+    if (!link) return null;
+    link.remove(); // used once: a later listing (other filters) asks for itself
+    const url = new URL(link.href);
+    const filters = Object.fromEntries([...url.searchParams].filter(([key]) => key !== "limit"));
+    const same =
+      url.pathname === this.endpoint &&
+      Number(url.searchParams.get("limit")) === this.pageSize &&
+      JSON.stringify(Object.entries(filters).sort()) ===
+        JSON.stringify(Object.entries(this.filters).sort());
+    return same ? url.pathname + url.search : null;
+  }
+
   load(page) {
     const known = this.pages.get(page);
     if (known) return known.promise;
     const controller = new AbortController();
     const generation = this.generation;
+    const preloaded = page === 0 && generation === 0 ? this.preloadedFirstPage() : null;
     const params = { ...this.filters, limit: this.pageSize };
     if (this.folder === null && this.project) params.project = this.project;
     const before = this.pages.get(page - 1);
@@ -149,8 +168,10 @@ export class PhotoList {
       params.offset = page * this.pageSize;
     }
     const entry = { controller, generation, next: null, prev: null };
-    entry.promise = api
-      .get(this.endpoint, params, { signal: controller.signal })
+    const request = preloaded
+      ? api.get(preloaded, null, { signal: controller.signal })
+      : api.get(this.endpoint, params, { signal: controller.signal });
+    entry.promise = request
       .then((body) => {
         if (this.pages.get(page) === entry) this.accept(page, body, generation);
       })
