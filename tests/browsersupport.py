@@ -93,7 +93,8 @@ def web(data_dir: Path, database_url: str) -> Iterator[WebApp]:
     settings = Settings(data=data_dir, database_url=database_url, pipeline=WEB_PIPELINE)  # type: ignore[arg-type]
     runtime = open_runtime(settings)
     ensure_admin_password(runtime.db, PASSWORD)
-    server = LiveServer(create_app(runtime, pipeline=Pipeline.from_settings(runtime)))
+    pipeline = Pipeline.from_settings(runtime)
+    server = LiveServer(create_app(runtime, pipeline=pipeline))
     server.start()
     http = httpx.Client(base_url=server.url, timeout=30)
     http.post(
@@ -104,6 +105,10 @@ def web(data_dir: Path, database_url: str) -> Iterator[WebApp]:
     finally:
         http.close()
         server.stop()
+        # The app stops its workers on shutdown; should the server have been stopped by force,
+        # they must still end before the database closes under them (and before the test's
+        # captured output does).
+        pipeline.stop()
         runtime.close()
 
 

@@ -25,17 +25,24 @@ export function subscribe(listener) {
   return () => listeners.delete(listener);
 }
 
+let asked = 0; // how many reads were started: only the newest one's answer is shown
+
 export function reload() {
-  loading = api.get("/api/projects").then((body) => {
+  asked += 1;
+  const mine = asked;
+  const read = api.get("/api/projects").then((body) => {
+    // An older read answering late (it started before a delete) must not bring the list back.
+    if (mine !== asked) return loading ?? projects;
     projects = body.items;
     loading = null;
     emit();
     return projects;
   });
-  loading.catch(() => {
-    loading = null;
+  loading = read;
+  read.catch(() => {
+    if (loading === read) loading = null;
   });
-  return loading;
+  return read;
 }
 
 export function all() {
