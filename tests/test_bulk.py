@@ -233,6 +233,35 @@ def test_per_item_failures_do_not_stop_the_rest(
         assert sorted(answer["changed"] + answer["unchanged"]) == sorted(ids[:2]), url
 
 
+def test_keeping_only_what_a_photo_has(
+    admin: TestClient, runtime: Runtime, catalog: Catalog
+) -> None:
+    """'Keep RAW + JPG' on a selection mixing JPG-only photos and pairs: with `only_available`
+    each photo keeps what it has, and none fails for the format it lacks."""
+    jpg_only = [r for r in catalog.rows if r.jpg_available and not r.raw_available][:3]
+    pairs = [r for r in catalog.rows if r.jpg_available and r.raw_available][:3]
+    for r in jpg_only + pairs:
+        post(admin, "/api/photos/keep", {"items": items([r.id]), "keep_jpg": False})
+    result = post(
+        admin,
+        "/api/photos/keep",
+        {
+            "items": items([r.id for r in jpg_only + pairs]),
+            "keep_jpg": True,
+            "keep_raw": True,
+            "only_available": True,
+        },
+    )
+    assert result["failed"] == []
+    with runtime.db.read() as session:
+        for r in jpg_only:
+            photo = session.get_one(Photo, r.id)
+            assert (photo.keep_jpg, photo.raw_available) == (True, False)
+        for r in pairs:
+            photo = session.get_one(Photo, r.id)
+            assert (photo.keep_jpg, photo.keep_raw) == (True, True)
+
+
 def _events(runtime: Runtime, kind: str) -> list[dict[str, Any]]:
     with runtime.db.read() as session:
         rows = session.scalars(select(Event).where(Event.type == kind).order_by(Event.id))

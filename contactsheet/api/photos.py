@@ -68,6 +68,11 @@ class KeepRequest(BaseModel):
     items: list[KeepItem] = Field(min_length=1, max_length=MAX_ITEMS)
     keep_jpg: bool | None = None
     keep_raw: bool | None = None
+    only_available: bool = Field(
+        False,
+        description="Keeping a format a photo does not have leaves that flag as it is, instead "
+        "of failing the photo (a selection of JPG-only and RAW+JPG photos kept 'both').",
+    )
     dry_run: bool = False
 
 
@@ -107,7 +112,9 @@ def keep(body: KeepRequest, runtime: RuntimeDep) -> dict[str, Any]:
             item.keep_raw if item.keep_raw is not None else body.keep_raw,
         )
         choices.setdefault(choice, []).append(item.photo_id)
-    return culling.keep_flags(runtime, choices, dry_run=body.dry_run).as_dict()
+    return culling.keep_flags(
+        runtime, choices, dry_run=body.dry_run, only_available=body.only_available
+    ).as_dict()
 
 
 @router.post("/tags/add")

@@ -54,7 +54,8 @@ STATIC_IMPORT = re.compile(
 )
 DYNAMIC_IMPORT = re.compile(r"""import\(\s*["']([^"']+)["']\s*\)""")
 VERSIONED = re.compile(r"v-([0-9a-f]{12})/(.+)")
-# The photo list's filters and sort; `limit` is the page's size, which the UI takes from here.
+# The photo list's filters and sort. The first page's size and `include=tags` are the UI's
+# (model/photolist.js); it uses this address only when they match its own.
 LISTING_PARAMETERS = frozenset(f.name for f in dataclasses.fields(ListParams)) - {
     "limit",
     "include",
@@ -159,7 +160,9 @@ def first_page_url(endpoint: str, request: Request) -> str | None:
     if "photo" in query:
         return None
     kept = [(k, v) for k, v in query.multi_items() if k in LISTING_PARAMETERS and v]
-    return endpoint + "?" + urlencode([*kept, ("limit", str(FIRST_PAGE_LIMIT))])
+    return (
+        endpoint + "?" + urlencode([*kept, ("limit", str(FIRST_PAGE_LIMIT)), ("include", "tags")])
+    )
 
 
 @router.get("/")

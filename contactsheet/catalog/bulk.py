@@ -103,17 +103,26 @@ def run_bulk(runtime: Runtime, ids: Sequence[int], edit: Edit, *, dry_run: bool)
     return result
 
 
-def set_keep(keep_jpg: bool | None, keep_raw: bool | None) -> Edit:
+def set_keep(keep_jpg: bool | None, keep_raw: bool | None, *, only_available: bool = False) -> Edit:
+    """Keep flags for a photo. Keeping a format it does not have fails the photo, unless
+    `only_available`: then that flag is left as it is ("keep RAW + JPG" on a selection of which
+    some photos have only a JPG)."""
+
     def edit(_session: Session, photo: Photo) -> bool:
-        if keep_jpg and not photo.jpg_available:
-            raise InvalidInput("the photo has no JPG to keep")
-        if keep_raw and not photo.raw_available:
-            raise InvalidInput("the photo has no RAW to keep")
+        jpg, raw = keep_jpg, keep_raw
+        if jpg and not photo.jpg_available:
+            if not only_available:
+                raise InvalidInput("the photo has no JPG to keep")
+            jpg = None
+        if raw and not photo.raw_available:
+            if not only_available:
+                raise InvalidInput("the photo has no RAW to keep")
+            raw = None
         before = (photo.keep_jpg, photo.keep_raw)
-        if keep_jpg is not None:
-            photo.keep_jpg = keep_jpg
-        if keep_raw is not None:
-            photo.keep_raw = keep_raw
+        if jpg is not None:
+            photo.keep_jpg = jpg
+        if raw is not None:
+            photo.keep_raw = raw
         return before != (photo.keep_jpg, photo.keep_raw)
 
     return edit

@@ -95,12 +95,18 @@ def announce_pending(runtime: Runtime, project_ids: Sequence[int]) -> None:
 
 
 def keep_flags(
-    runtime: Runtime, choices: dict[tuple[bool | None, bool | None], list[int]], *, dry_run: bool
+    runtime: Runtime,
+    choices: dict[tuple[bool | None, bool | None], list[int]],
+    *,
+    dry_run: bool,
+    only_available: bool = False,
 ) -> BulkResult:
-    """Set keep flags: for each (keep_jpg, keep_raw) choice, its photos (None leaves a flag)."""
+    """Set keep flags: for each (keep_jpg, keep_raw) choice, its photos (None leaves a flag;
+    `only_available` leaves a flag of a format the photo lacks instead of failing it)."""
     total = BulkResult(dry_run=dry_run)
     for (keep_jpg, keep_raw), ids in choices.items():
-        part = run_bulk(runtime, ids, set_keep(keep_jpg, keep_raw), dry_run=dry_run)
+        edit = set_keep(keep_jpg, keep_raw, only_available=only_available)
+        part = run_bulk(runtime, ids, edit, dry_run=dry_run)
         total.changed += part.changed
         total.unchanged += part.unchanged
         total.failed += part.failed

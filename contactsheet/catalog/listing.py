@@ -331,8 +331,12 @@ def cursor_at(
     else:
         query = keys.order_by(*_order(sort, forward=False)).offset(total - 1 - before)
     row = session.execute(query.limit(1)).first()
-    if row is None:  # the listing shrank between the count and the read
-        return None
+    if row is None:
+        # The listing shrank between the count and the read: the page starts after its last
+        # photo (an empty page the client reads as "past the end"), never back at the start.
+        row = session.execute(keys.order_by(*_order(sort, forward=False)).limit(1)).first()
+        if row is None:
+            return None
     value, photo_id = row
     return make_cursor(key, sort, value, photo_id)
 

@@ -100,11 +100,13 @@ export function onStatus(handler) {
   return () => statusHandlers.delete(handler);
 }
 
-/** Close the stream (on logout); the next `on()` opens a new one. */
+/**
+ * Close the stream (on logout); `open()` or the next `on()` opens a new one. Subscriptions stay:
+ * what outlives a page (the upload queue) still hears about its uploads after the next login.
+ */
 export function close() {
   clearTimeout(retryTimer);
   source?.close();
   source = null;
   lastId = null;
-  handlers.clear();
 }

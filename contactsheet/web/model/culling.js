@@ -13,9 +13,13 @@ export const KEEP_CHOICES = {
   raw: { label: "Keep RAW only", key: null },
 };
 
-/** The keep flags a choice means for one photo: a format the photo lacks is left alone. */
+/**
+ * The keep flags a choice means for one photo: a format the photo lacks is left alone. A photo
+ * not loaded (select-all in a large project) is sent the whole choice with `only_available`, and
+ * the server leaves out what it does not have.
+ */
 export function keepFlags(item, choice) {
-  const jpg = item ? item.jpg_available || item.other_available : true;
+  const jpg = item ? item.jpg_available : true;
   const raw = item ? item.raw_available : true;
   const wantJpg = choice === "jpg" || choice === "both";
   const wantRaw = choice === "raw" || choice === "both";
@@ -25,29 +29,44 @@ export function keepFlags(item, choice) {
   };
 }
 
-/** "keep_jpg" | "keep_raw" | "both" | "none": what the photo keeps at the next commit. */
+/**
+ * What the photo keeps at the next commit: "jpg", "raw", "both", "discard", or "other" for a
+ * photo of PNG, TIFF, HEIC or WebP only (a commit never removes those files).
+ */
 export function keepState(item) {
-  const hasJpg = item.jpg_available || item.other_available;
+  const hasJpg = item.jpg_available;
   const jpg = hasJpg && item.keep_jpg;
   const raw = item.raw_available && item.keep_raw;
   const pending = (hasJpg && !item.keep_jpg) || (item.raw_available && !item.keep_raw);
+  if (!hasJpg && !item.raw_available) return { state: "other", label: "Image", pending: false };
   if (!jpg && !raw) return { state: "discard", label: "Discard", pending };
   if (jpg && raw) return { state: "both", label: "RAW + JPG", pending };
   if (raw) return { state: "raw", label: pending ? "RAW only" : "RAW", pending };
-  return { state: "jpg", label: pending ? "JPG only" : item.other_available ? "Image" : "JPG", pending };
+  return { state: "jpg", label: pending ? "JPG only" : "JPG", pending };
 }
 
+const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
 async function apply(list, ids, patchOf, send, what) {
-  const before = new Map();
+  const changes = new Map(); // photo id -> {field: [old value, shown value]}
   for (const id of ids) {
     const item = list.byId(id);
     if (!item) continue;
-    before.set(id, item);
-    list.patch(id, patchOf(item));
+    const patch = patchOf(item);
+    changes.set(id, Object.fromEntries(Object.keys(patch).map((k) => [k, [item[k], patch[k]]])));
+    list.patch(id, patch);
   }
+  // Only the fields this change set, and only while they still show its value: a later
+  // decision that succeeded (or a thumbnail that arrived) is not undone with it.
   const rollback = (id) => {
-    const old = before.get(id);
-    if (old && list.byId(id)) list.patch(id, old);
+    const item = list.byId(id);
+    const fields = changes.get(id);
+    if (!item || !fields) return;
+    const undo = {};
+    for (const [key, [old, shown]] of Object.entries(fields)) {
+      if (same(item[key], shown)) undo[key] = old;
+    }
+    if (Object.keys(undo).length) list.patch(id, undo);
   };
   try {
     const answers = await send();
@@ -62,7 +81,7 @@ async function apply(list, ids, patchOf, send, what) {
     }
     return { failed };
   } catch (error) {
-    for (const id of before.keys()) rollback(id);
+    for (const id of changes.keys()) rollback(id);
     notifyError(`${what} failed`, error);
     return { failed: ids.map((id) => ({ photo_id: id })) };
   }
@@ -80,7 +99,10 @@ export function setKeep(list, ids, choice) {
       };
     },
     () =>
-      bulk("/api/photos/keep", ids, {}, (id) => ({ photo_id: id, ...keepFlags(list.byId(id), choice) })),
+      bulk("/api/photos/keep", ids, { only_available: true }, (id) => ({
+        photo_id: id,
+        ...keepFlags(list.byId(id), choice),
+      })),
     KEEP_CHOICES[choice].label,
   );
 }

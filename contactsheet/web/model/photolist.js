@@ -49,6 +49,7 @@ export class PhotoList {
     this.wanted = [0, 0];
     this.refreshTimer = null;
     this.versions = new Map(); // photo id -> how often its derivatives changed since loaded
+    this.left = new Set(); // photos removed or moved away since loaded
   }
 
   get endpoint() {
@@ -93,6 +94,7 @@ export class PhotoList {
           project: this.folder ?? undefined,
           photo_id: photoId,
           limit: this.pageSize,
+          include: "tags",
         });
         this.accept(body.page_index, body, this.generation);
         return body.position;
@@ -139,10 +141,13 @@ export class PhotoList {
     if (!link) return null;
     link.remove(); // used once: a later listing (other filters) asks for itself
     const url = new URL(link.href);
-    const filters = Object.fromEntries([...url.searchParams].filter(([key]) => key !== "limit"));
+    const filters = Object.fromEntries(
+      [...url.searchParams].filter(([key]) => key !== "limit" && key !== "include"),
+    );
     const same =
       url.pathname === this.endpoint &&
       Number(url.searchParams.get("limit")) === this.pageSize &&
+      url.searchParams.get("include") === "tags" &&
       JSON.stringify(Object.entries(filters).sort()) ===
         JSON.stringify(Object.entries(this.filters).sort());
     return same ? url.pathname + url.search : null;
@@ -154,7 +159,8 @@ export class PhotoList {
     const controller = new AbortController();
     const generation = this.generation;
     const preloaded = page === 0 && generation === 0 ? this.preloadedFirstPage() : null;
-    const params = { ...this.filters, limit: this.pageSize };
+    // Each photo's tags come along: the viewer's panel and the table show them.
+    const params = { ...this.filters, limit: this.pageSize, include: "tags" };
     if (this.folder === null && this.project) params.project = this.project;
     const before = this.pages.get(page - 1);
     const after = this.pages.get(page + 1);
@@ -204,6 +210,7 @@ export class PhotoList {
       if (old && this.positions.get(old.id) === index) this.positions.delete(old.id);
       this.items[index] = item;
       this.positions.set(item.id, index);
+      this.left.delete(item.id); // listed again (moved within All Photos): follow it
       ids.push(item.id);
     });
     this.emit({ type: totalChanged ? "total" : "items", ids, page });
@@ -219,8 +226,15 @@ export class PhotoList {
   }
 
   /** The derivatives of a photo were remade: its cell shows the new files, nothing else moves. */
+  /** A photo left the listing (committed away, moved): nothing is asked for it any more. */
+  gone(photoId) {
+    this.left.add(photoId);
+    this.scheduleRefresh();
+  }
+
   derivativesChanged(event) {
     const { photo_id: photoId } = event;
+    if (this.left.has(photoId)) return; // its files are elsewhere now
     if (this.indexOf(photoId) < 0) {
       // A photo we have not got (a new upload, a photo elsewhere): the listing may have grown.
       this.scheduleRefresh();
@@ -233,7 +247,9 @@ export class PhotoList {
     // Sent only when files were made: a clean decode clears an old warning.
     if ("warning" in event) changes.derivative_warning = event.warning;
     if (event.thumbhash) changes.thumbhash = event.thumbhash;
-    this.versions.set(photoId, (this.versions.get(photoId) ?? 0) + 1);
+    // New files only when some were made (the event then says so with `warning`); a cache hit
+    // keeps the address, so the browser keeps what it has.
+    if ("warning" in event) this.versions.set(photoId, (this.versions.get(photoId) ?? 0) + 1);
     this.patch(photoId, changes);
   }
 

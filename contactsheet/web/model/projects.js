@@ -8,6 +8,7 @@ let projects = null;
 let loading = null;
 const listeners = new Set();
 let watching = false;
+const stopWatching = [];
 
 function emit() {
   for (const listener of listeners) listener(projects);
@@ -19,7 +20,7 @@ export function subscribe(listener) {
     watching = true;
     // A rename, a folder followed on disk, a project created by a command: read the list again.
     for (const type of ["folder_renamed", "manifest_changed", "task_completed", "reset"]) {
-      events.on(type, () => reload());
+      stopWatching.push(events.on(type, () => reload()));
     }
   }
   return () => listeners.delete(listener);
@@ -60,14 +61,32 @@ export async function create(name) {
   return project;
 }
 
-export async function rename(folder, name) {
-  const project = await api.patch(projectPath(folder), { name });
-  await reload();
-  return project;
+/**
+ * Run `request(folder)` for a project. Its folder follows its name (maintenance renames it soon
+ * after a rename), so a folder read a moment ago may be gone: then look the project up again by
+ * id and ask once more with the folder it has now.
+ */
+async function withCurrentFolder(project, request) {
+  try {
+    return await request(project.folder);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    const now = (await reload()).find((p) => p.id === project.id);
+    if (!now || now.folder === project.folder) throw error;
+    return request(now.folder);
+  }
 }
 
-export async function remove(folder) {
-  const answer = await api.delete(projectPath(folder));
+export async function rename(project, name) {
+  const answer = await withCurrentFolder(project, (folder) =>
+    api.patch(projectPath(folder), { name }),
+  );
+  await reload();
+  return answer;
+}
+
+export async function remove(project) {
+  const answer = await withCurrentFolder(project, (folder) => api.delete(projectPath(folder)));
   await reload();
   return answer;
 }
@@ -75,5 +94,6 @@ export async function remove(folder) {
 export function forget() {
   projects = null;
   watching = false;
+  for (const stop of stopWatching.splice(0)) stop();
   listeners.clear();
 }

@@ -9,6 +9,7 @@ export class Selection {
     // What was selected when the anchor was set: a shift-range is added to it, so moving the
     // range's end back also takes photos out again (as Lightroom does).
     this.base = new Set();
+    this.serial = 0; // bumped by every change, so a late shift-range answer is dropped
     this.listeners = new Set();
   }
 
@@ -35,6 +36,7 @@ export class Selection {
 
   /** A plain click: this photo alone. */
   only(id, index) {
+    this.serial += 1;
     this.ids = new Set([id]);
     this.base = new Set();
     this.anchor = index;
@@ -44,6 +46,7 @@ export class Selection {
 
   /** Ctrl/Cmd-click: add or take away one photo. */
   toggle(id, index) {
+    this.serial += 1;
     if (this.ids.has(id)) this.ids.delete(id);
     else this.ids.add(id);
     this.base = new Set(this.ids);
@@ -61,7 +64,11 @@ export class Selection {
   async extendTo(index, idsBetween) {
     const from = this.anchor < 0 ? index : this.anchor;
     const [low, high] = from <= index ? [from, index] : [index, from];
+    this.serial += 1;
+    const mine = this.serial;
     const ids = await idsBetween(low, high);
+    // A newer range, a click or a cleared selection came first: this answer is out of date.
+    if (mine !== this.serial) return;
     this.ids = new Set([...this.base, ...ids]);
     this.focus = index;
     if (this.anchor < 0) this.anchor = index;
@@ -75,6 +82,7 @@ export class Selection {
   }
 
   replace(ids) {
+    this.serial += 1;
     this.ids = new Set(ids);
     this.base = new Set();
     this.emit();
@@ -88,6 +96,7 @@ export class Selection {
   }
 
   clear() {
+    this.serial += 1;
     this.base = new Set();
     if (!this.ids.size) return;
     this.ids.clear();

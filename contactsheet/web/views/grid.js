@@ -253,10 +253,21 @@ export function createCollection(ctx, options) {
     // Shift-click extends the selection; it must not also select the captions' text.
     if (event.shiftKey && cellIndexOf(event) >= 0) event.preventDefault();
   });
+  let lastPointer = "mouse";
+  canvas.addEventListener("pointerdown", (event) => {
+    lastPointer = event.pointerType;
+  });
   canvas.addEventListener("click", (event) => {
     const index = cellIndexOf(event);
     const item = index >= 0 ? list.get(index) : undefined;
     if (!item) return;
+    // On a touch screen a tap opens the photo, as in every phone gallery; while photos are
+    // selected a tap adds or removes one instead.
+    if (lastPointer === "touch" && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
+      if (selection.size) selection.toggle(item.id, index);
+      else ctx.openViewer(index);
+      return;
+    }
     if (event.shiftKey) {
       selection.extendTo(index, ctx.idsBetween);
     } else if (event.ctrlKey || event.metaKey) {
@@ -268,6 +279,16 @@ export function createCollection(ctx, options) {
     host.focus({ preventScroll: true });
     for (const [i, cell] of shown) paint(cell, i);
     syncActiveDescendant();
+  });
+  // A long press (the browser's context menu on touch) starts or extends a selection.
+  canvas.addEventListener("contextmenu", (event) => {
+    const index = cellIndexOf(event);
+    const item = index >= 0 ? list.get(index) : undefined;
+    if (!item || lastPointer !== "touch") return;
+    event.preventDefault();
+    selection.toggle(item.id, index);
+    focus = index;
+    for (const [i, cell] of shown) paint(cell, i);
   });
   canvas.addEventListener("dblclick", (event) => {
     const index = cellIndexOf(event);

@@ -16,6 +16,9 @@ import { createTable } from "./table.js";
 import { createToolbar } from "./toolbar.js";
 import { createUpload } from "./upload.js";
 
+// Beyond this many pages, a shift-range asks for every key at once instead of page by page.
+const LONG_RANGE_PAGES = 5;
+
 export const SIZES = [
   ["s", "Small"],
   ["m", "Medium"],
@@ -58,16 +61,24 @@ function lazyViewer(ctx) {
   let wanted = null; // the index to open once loaded
   let destroyed = false;
   const load = () => {
-    loading ??= import("./viewer.js").then((module) => {
-      if (destroyed) return;
-      real = module.createViewer(ctx);
-      if (wanted !== null) real.open(wanted);
-    });
+    loading ??= import("./viewer.js").then(
+      (module) => {
+        if (destroyed) return;
+        real = module.createViewer(ctx);
+        if (wanted !== null) real.open(wanted);
+      },
+      (error) => {
+        loading = null; // a later open tries again
+        wanted = null;
+        notifyError("The viewer could not be loaded; try again, or reload the page", error);
+      },
+    );
     return loading;
   };
   return {
     load,
     open(index) {
+      if (destroyed) return;
       if (real) real.open(index);
       else {
         wanted = index;
@@ -105,6 +116,7 @@ export function mountPhotos(container, where, { topSlot }) {
   let shownKey = null;
   let shownView = null;
   let viewerPushed = false;
+  let destroyed = false;
 
   const title = h("h1", { class: "page-title" }, folder ?? "All Photos");
   const counter = h("span", { class: "photo-count", "aria-live": "polite" });
@@ -134,6 +146,9 @@ export function mountPhotos(container, where, { topSlot }) {
     empty,
     body,
   );
+
+  /** Whether a change in that project can change this listing (All Photos: any project). */
+  const concerns = (projectId) => !folder || !project || projectId === project.id;
 
   const ctx = {
     folder,
@@ -174,6 +189,12 @@ export function mountPhotos(container, where, { topSlot }) {
     },
     /** The ids of the photos from `low` to `high`, reading the pages that are not loaded. */
     async idsBetween(low, high) {
+      // A long range (Shift+End in a big project) is one request for every key, not a page each.
+      if (high - low > LONG_RANGE_PAGES * list.pageSize) {
+        const mine = list;
+        const ids = await mine.allIds();
+        return ids.slice(low, high + 1);
+      }
       const pages = [];
       for (let page = Math.floor(low / list.pageSize); page <= Math.floor(high / list.pageSize); page += 1) {
         pages.push(list.load(page));
@@ -187,8 +208,11 @@ export function mountPhotos(container, where, { topSlot }) {
       return ids;
     },
     async selectAll() {
+      const mine = list;
       try {
-        selection.replace(await list.allIds());
+        const ids = await mine.allIds();
+        // The filters changed (or the page was left) meanwhile: those ids are not this view's.
+        if (list === mine && !destroyed) selection.replace(ids);
       } catch (error) {
         notifyError("Select all failed", error);
       }
@@ -254,7 +278,7 @@ export function mountPhotos(container, where, { topSlot }) {
     buildCollection();
     const mine = list;
     const position = await mine.start(photoId);
-    if (list !== mine) return; // the filters changed again while this list started
+    if (list !== mine || destroyed) return; // the filters changed again, or the page was left
     renderCount();
     collection.refresh?.();
     if (position !== null && position !== undefined) collection.scrollToIndex(position);
@@ -324,10 +348,15 @@ export function mountPhotos(container, where, { topSlot }) {
     events.on("item", (event) => list?.derivativesChanged(event)),
     events.on("item_removed", (event) => {
       selection.drop([event.photo_id]);
-      list?.scheduleRefresh();
+      if (concerns(event.project_id)) list?.gone(event.photo_id);
     }),
-    events.on("item_moved", () => list?.scheduleRefresh()),
-    events.on("upload_completed", () => list?.scheduleRefresh()),
+    // A move is `item_removed` where it left and `item_moved` where it arrived.
+    events.on("item_moved", (event) => {
+      if (concerns(event.project_id)) list?.scheduleRefresh();
+    }),
+    events.on("upload_completed", (event) => {
+      if (!folder || event.project === folder) list?.scheduleRefresh();
+    }),
     events.on("reset", () => list?.refresh()),
     // The commit bar reverted or committed keep flags: the loaded photos changed under us.
     onWindow("contactsheet:listing-stale", () => list?.refresh()),
@@ -361,6 +390,7 @@ export function mountPhotos(container, where, { topSlot }) {
       syncViewer();
     },
     destroy() {
+      destroyed = true;
       for (const unsubscribe of unsubscribers) unsubscribe();
       viewer?.destroy();
       upload?.destroy();

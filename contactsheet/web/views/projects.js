@@ -28,7 +28,7 @@ async function renameProject(project) {
   });
   if (!name || name === project.name) return;
   try {
-    await projects.rename(project.folder, name);
+    await projects.rename(project, name);
     notify(`Renamed to “${name}”. Its folder follows at the next maintenance run.`);
   } catch (error) {
     notifyError("The project was not renamed", error);
@@ -57,7 +57,7 @@ async function deleteProject(project) {
   );
   if (!sure) return;
   try {
-    await projects.remove(project.folder);
+    await projects.remove(project);
     notify(`“${project.name}” is deleted.`);
   } catch (error) {
     notifyError("The project was not deleted", error);

@@ -120,12 +120,12 @@ function renderRow(row, item, index, list) {
   text(cells.exposure, exposureText(metadata));
   text(cells.size, format.bytes(item.file_size));
   cells.rating.replaceChildren(
-    item.rating
+    ...(item.rating
       ? [
           h("span", { "aria-hidden": "true" }, starsText(item.rating)),
           h("span", { class: "visually-hidden" }, `${item.rating} star${item.rating > 1 ? "s" : ""}`),
         ]
-      : "",
+      : []),
   );
   cells.pick.replaceChildren(pickElement(item.pick) ?? "");
   // What the photo has, unless the next commit deletes some of it: then what it keeps.
