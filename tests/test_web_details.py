@@ -94,3 +94,19 @@ def test_a_tap_opens_the_photo_on_a_phone(chromium: Any, web: WebApp, tmp_path: 
     expect(phone.get_by_role("dialog", name="Photo viewer")).to_be_visible()
     assert f"photo={photos[1]['id']}" in phone.evaluate("location.href")
     phone.context.close()
+
+
+def test_question_mark_lists_the_keys_in_the_grid(page: Any, web: WebApp, tmp_path: Path) -> None:
+    folder, _ = shoot(web, tmp_path)
+    page.goto(f"/projects/{folder}")
+    page.locator(CELLS).first.click()
+    page.keyboard.press("?")
+    help_panel = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_panel).to_be_visible()
+    expect(help_panel).to_contain_text("Culling (every selected photo)")
+    expect(help_panel).to_contain_text("Keep the JPG only")
+    page.keyboard.press("Escape")
+    expect(help_panel).to_be_hidden()
+    expect(page.locator(".photo-grid")).to_be_focused()
+    # The selection survived: Esc closed the help first.
+    expect(page.locator("[aria-selected=true]")).to_have_count(1)

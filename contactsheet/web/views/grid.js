@@ -8,6 +8,7 @@ import { h } from "../lib/dom.js";
 import { placeholderUrl } from "../lib/thumbhash.js";
 import { captionMarks, describe } from "./cells.js";
 import { cullingAction } from "./cullkeys.js";
+import { createKeyHelp } from "./keyhelp.js";
 
 // Chromium caps an element's height near 16.7 M px: past this the scrollbar is scaled (a scroll
 // position maps to an index) so the end stays reachable.
@@ -331,6 +332,27 @@ export function createCollection(ctx, options) {
     return item ? [item.id] : [];
   }
 
+  // `?` lists every key of the grid (and the culling keys, which act on the selection).
+  let help = null;
+  function showHelp() {
+    if (!help) {
+      const close = () => {
+        help.close();
+        host.focus({ preventScroll: true });
+      };
+      help = createKeyHelp({ scope: "grid", onClose: close });
+      help.element.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" || event.key === "?") {
+          event.preventDefault();
+          event.stopPropagation();
+          close();
+        }
+      });
+      document.body.append(help.element);
+    }
+    help.open();
+  }
+
   host.addEventListener("keydown", (event) => {
     if (event.target !== host || !total()) return;
     const handled = () => {
@@ -358,6 +380,11 @@ export function createCollection(ctx, options) {
     if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "a") {
       handled();
       ctx.selectAll();
+      return;
+    }
+    if (event.key === "?") {
+      handled();
+      showHelp();
       return;
     }
     if (event.key === "Escape") {
@@ -450,6 +477,7 @@ export function createCollection(ctx, options) {
       render();
     },
     destroy() {
+      help?.element.remove();
       resizer.disconnect();
       offList();
       offSelection();

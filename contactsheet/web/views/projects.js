@@ -29,7 +29,7 @@ async function renameProject(project) {
   if (!name || name === project.name) return;
   try {
     await projects.rename(project, name);
-    notify(`Renamed to “${name}”. Its folder follows at the next maintenance run.`);
+    notify(`Renamed to “${name}”. Its folder on disk is renamed to match in a moment.`);
   } catch (error) {
     notifyError("The project was not renamed", error);
   }
