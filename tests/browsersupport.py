@@ -34,6 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PASSWORD = "correct horse battery"
+# Two cores run the server, its workers and Chromium at once (and CI runs two tests at a time):
+# what the page shows may take longer than Playwright's default 5 s to appear.
+EXPECT_TIMEOUT_MS = 15_000
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 # Workers that notice queued jobs at once, as a real server does within its poll interval.
 WEB_PIPELINE: dict[str, Any] = {
@@ -80,8 +83,9 @@ def chromium() -> Iterator[Any]:
             f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium); "
             "`.ci/run` installs it"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
