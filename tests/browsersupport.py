@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from contactsheet.config import Settings
 from contactsheet.pipeline import Pipeline
 from contactsheet.runtime import Runtime, open_runtime
 from tests.livesrv import LiveServer
+from tests.pipelinesupport import wait_for
 
 CHROMIUM = os.environ.get("CONTACTSHEET_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach the internet.
@@ -159,6 +160,15 @@ def serious_violations(page: Any, *selectors: str) -> list[str]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+# How long the server's side of a browser test (a job, a file on disk) may take to follow.
+SERVER_WAIT_SECONDS = 20.0
+
+
+def wait_until(check: Callable[[], Any], what: str) -> Any:
+    """The value of `check` once it is true; fails naming `what` after SERVER_WAIT_SECONDS."""
+    return wait_for(check, SERVER_WAIT_SECONDS, what=what)
 
 
 # Errors a test provokes on purpose (a refused request the UI then explains in words).

@@ -46,14 +46,20 @@ def job(runtime: Runtime, job_id: int) -> Job:
     return runtime.queue.get(job_id)[0]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    *,
+    what: str = "condition",
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def started_runner(runtime: Runtime, registry_runtime: Runtime | None = None) -> Runner:

@@ -6,8 +6,6 @@ what the server holds, on disk too."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import imagefactory
-from tests.browsersupport import WebApp, serious_violations
-
-TIMEOUT = 20.0
+from tests.browsersupport import WebApp, serious_violations, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -35,23 +31,13 @@ def shoot(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
-def wait_for(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def project_with(
     web: WebApp, shoot: dict[str, Path], name: str = "Beach"
 ) -> tuple[str, dict[str, int]]:
     """A project holding the shoot, its derivatives made; returns its folder and ids by basename."""
     folder = web.project(name)
     web.upload(folder, *shoot.values())
-    photos = wait_for(
+    photos = wait_until(
         lambda: (
             (found := web.photos(folder))
             and len(found) == 4
@@ -135,7 +121,7 @@ def test_regenerate_forces_and_rewrites_the_derivatives(
     assert sorted(item["photo_id"] for item in body["items"]) == sorted([ids["P1"], ids["P3"]])
     expect(page.get_by_role("status")).to_contain_text("a job started")
     # The files were made again although the cached ones were valid.
-    wait_for(
+    wait_until(
         lambda: all(
             set(now := stamps(name)) == {"thumbnail", "preview"}
             and all(now[kind] != before[name][kind] for kind in now)
@@ -165,7 +151,7 @@ def test_rating_flag_tags_and_visibility_reach_the_server(
         page.get_by_role("dialog").get_by_role("button", name="Add tags").click()
     assert sent.value.post_data_json["tags"] == ["sunset", "beach"]
     for photo_id in (ids["P2"], ids["P4"]):
-        item = wait_for(
+        item = wait_until(
             lambda pid=photo_id: (p := photo(web, folder, pid, include="tags"))["tags"] and p,
             "the tags",
         )
@@ -179,7 +165,7 @@ def test_rating_flag_tags_and_visibility_reach_the_server(
     page.get_by_role("dialog").get_by_role("button", name="Remove tags").click()
     with page.expect_response(lambda r: r.url.endswith("/api/photos/pick")):
         bar.get_by_role("button", name="Reject").click()
-    wait_for(
+    wait_until(
         lambda: photo(web, folder, ids["P2"], include="tags")["tags"] == ["sunset"],
         "the tag removed",
     )
@@ -208,7 +194,7 @@ def test_discard_commit_trash_and_restore(page: Any, web: WebApp, shoot: dict[st
     gone = ["P1.DNG", "P1.JPG", "P3.JPG"]
     trash_dir = web.runtime.paths.trash_dir(folder)
     # The originals (and the JPGs' derivatives, taken along) are in the project's .trash.
-    wait_for(
+    wait_until(
         lambda: (
             set(gone)
             <= {re.sub(r"^\d{8}T\d{6}-[0-9a-f]{6}-", "", n) for n in names_under(trash_dir)}
@@ -238,7 +224,7 @@ def test_discard_commit_trash_and_restore(page: Any, web: WebApp, shoot: dict[st
     expect(rows).to_have_count(2)
     assert (project_dir / "P3.JPG").is_file()
     # The restored file is indexed again: the photo is back in the project's listing.
-    wait_for(lambda: "P3" in {p["basename"] for p in web.photos(folder)}, "P3 listed again")
+    wait_until(lambda: "P3" in {p["basename"] for p in web.photos(folder)}, "P3 listed again")
 
     # A file now at the place of a trashed one: the restore is refused, and said so in words.
     (project_dir / "P1.JPG").write_bytes(b"someone else's file")
@@ -292,7 +278,7 @@ def test_move_to_another_project(page: Any, web: WebApp, shoot: dict[str, Path])
         dialog.get_by_role("button", name="Move").click()
     assert sent.value.post_data_json["dest_folder"] == dest
     expect(page.get_by_role("status")).to_contain_text("Moving 2 photos to Party")
-    wait_for(lambda: {p["basename"] for p in web.photos(dest)} == {"P1", "P4"}, "the move")
+    wait_until(lambda: {p["basename"] for p in web.photos(dest)} == {"P1", "P4"}, "the move")
     dest_dir = web.runtime.paths.project_dir(dest)
     assert {"P1.JPG", "P1.DNG", "P4.JPG"} <= {p.name for p in dest_dir.iterdir()}
     expect(page.locator("[data-photo-id]")).to_have_count(2)

@@ -5,17 +5,14 @@ observable test steps of tests.jobsupport (loaded through `pipeline.handler_modu
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests import browsersupport
-from tests.browsersupport import WebApp, serious_violations
-
-TIMEOUT = 15.0
+from tests.browsersupport import WebApp, serious_violations, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +34,6 @@ def job(web: WebApp, job_id: int) -> dict[str, Any]:
     response = web.http.get(f"/api/jobs/{job_id}")
     response.raise_for_status()
     return dict(response.json())
-
-
-def wait_for(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def open_panel(page: Any) -> Any:
@@ -77,7 +64,7 @@ def test_progress_shows_live_and_cancel_stops_the_job(page: Any, web: WebApp) ->
     page.wait_for_function(f"el => Number(el.value) > {first}", arg=bar.element_handle())
     row.get_by_role("button", name=re.compile(r"^Cancel items")).click()
     expect(row).to_contain_text("Canceled")
-    assert wait_for(lambda: job(web, job_id)["status"] == "canceled", "the job canceled")
+    assert wait_until(lambda: job(web, job_id)["status"] == "canceled", "the job canceled")
     done = job(web, job_id)["progress"]["done"]
     assert 0 < done < 40
     expect(row.get_by_role("button", name=re.compile("^Retry"))).to_be_visible()
@@ -94,7 +81,7 @@ def test_a_failed_job_shows_its_error_and_retry_queues_it_again(page: Any, web: 
     assert serious_violations(page, ".processes-panel", ".processes-button") == []
     row.get_by_role("button", name=f"Retry fail (job {failing})").click()
     # The retry is a new job of the same step; it is listed above the old one and fails too.
-    retried = wait_for(
+    retried = wait_until(
         lambda: [
             j
             for j in web.http.get("/api/jobs", params={"type": "t_fail"}).json()["items"]
@@ -113,7 +100,7 @@ def test_run_maintenance_lists_its_job_and_esc_closes_the_panel(page: Any, web: 
     page.goto("/")
     panel = open_panel(page)
     panel.get_by_role("button", name="Run maintenance").click()
-    first = wait_for(
+    first = wait_until(
         lambda: web.http.get("/api/jobs", params={"type": "trash_maintenance"}).json()["items"],
         "the maintenance job",
     )[0]
@@ -131,7 +118,7 @@ def test_run_maintenance_lists_its_job_and_esc_closes_the_panel(page: Any, web: 
 
 def test_panel_lists_jobs_that_ran_before_the_page_opened(page: Any, web: WebApp) -> None:
     sleeping = start(web, "t_sleep", {"seconds": 30})
-    wait_for(lambda: job(web, sleeping)["status"] == "running", "the job running")
+    wait_until(lambda: job(web, sleeping)["status"] == "running", "the job running")
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/")
     expect(page.get_by_role("button", name="Processes: 1 running")).to_be_visible()
@@ -143,4 +130,4 @@ def test_panel_lists_jobs_that_ran_before_the_page_opened(page: Any, web: WebApp
     assert box and box["width"] <= 390
     row.get_by_role("button", name=re.compile("^Cancel sleep")).click()
     expect(row).to_contain_text("Canceled")
-    assert wait_for(lambda: job(web, sleeping)["status"] == "canceled", "the job canceled")
+    assert wait_until(lambda: job(web, sleeping)["status"] == "canceled", "the job canceled")
