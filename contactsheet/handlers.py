@@ -11,9 +11,13 @@ from contactsheet.catalog.moves import image_move_files
 from contactsheet.config import PipelineSettings
 from contactsheet.derivatives.steps import cache_validation, generate_derivatives
 from contactsheet.ingest.discovery import folder_check, folder_discovery
+from contactsheet.maintenance.duplicate_resolution import duplicate_resolution
 from contactsheet.maintenance.folder_alignment import folder_alignment
 from contactsheet.maintenance.job_retention import job_retention
-from contactsheet.maintenance.pending import NOT_YET_BUILT, not_implemented
+from contactsheet.maintenance.leftovers import leftover_cleanup
+from contactsheet.maintenance.manifest_check import manifest_check
+from contactsheet.maintenance.manifest_cleaning import manifest_cleaning
+from contactsheet.maintenance.orphaned_project_cleanup import orphaned_project_cleanup
 from contactsheet.maintenance.project_scavenge import project_scavenge
 from contactsheet.maintenance.trash_maintenance import trash_maintenance
 from contactsheet.workers.registry import Registry
@@ -35,8 +39,11 @@ def default_registry(config: PipelineSettings) -> Registry:
     registry.register("file_removal", file_removal)
     registry.register("folder_alignment", folder_alignment)
     registry.register("trash_maintenance", trash_maintenance)
-    for step_type in NOT_YET_BUILT:
-        registry.register(step_type, not_implemented(step_type))
+    registry.register("orphaned_project_cleanup", orphaned_project_cleanup)
+    registry.register("duplicate_resolution", duplicate_resolution)
+    registry.register("manifest_check", manifest_check)
+    registry.register("manifest_cleaning", manifest_cleaning)
+    registry.register("leftover_cleanup", leftover_cleanup)
     # Extension modules (a deployment's own steps, the test suite's) expose register(registry).
     for module_name in config.handler_modules:
         importlib.import_module(module_name).register(registry)

@@ -114,7 +114,18 @@ def test_validation_marks_missing_queues_one_generation_and_then_finds_nothing(
     assert {k: after[k] for k in untouched} == untouched, "good derivatives were left alone"
 
     again = _validate(admin, runtime)
-    assert again.result == {"photos": 6, "marked_missing": 0, "stale_dropped": 0, "needing": 0}
+    assert again.result is not None
+    assert {k: again.result[k] for k in ("photos", "marked_missing", "stale_dropped", "needing")} == {
+        "photos": 6,
+        "marked_missing": 0,
+        "stale_dropped": 0,
+        "needing": 0,
+    }
+    assert again.result["changed"] == {
+        "marked_missing": 0,
+        "stale_dropped": 0,
+        "queued_for_generation": 0,
+    }
     run_jobs(runtime)
     assert len(tasks(runtime, "generate_derivatives")) == 1, "nothing more was queued"
     assert all(t.status == "completed" for t in tasks(runtime, "maintenance_global"))

@@ -201,15 +201,18 @@ def test_folder_from_another_install_becomes_a_new_project_untouched(
     }
     assert set(photos(runtime, adopted["Copied twin"]["project_id"])) == {"IMG_9"}
 
-    # The hourly maintenance afterwards still neither merges nor deletes anything.
+    # The hourly maintenance afterwards still neither merges nor deletes anything; it only gives
+    # the newer project's DSC1 a name of its own (the older "Wedding" has one too).
     start(runtime, "maintenance_global")
     run_all(runtime)
-    assert originals(copied) == copied_before and originals(twin) == twin_before
+    copied_after = originals(copied)
+    assert copied_after.pop("DSC1_duplicate1.JPG") == copied_before.pop("DSC1.JPG")
+    assert copied_after == copied_before and originals(twin) == twin_before
     assert originals(existing_dir) == existing_originals
     existing_manifest = read_manifest(existing_dir / ".project.yaml")
     assert existing_manifest is not None and existing_manifest.id == existing.id
     assert {p.folder for p in projects(runtime)} == {"Wedding", "Smith wedding", "Copied twin"}
-    assert thumbnail(runtime, "Smith wedding", "DSC1").is_file()
+    assert thumbnail(runtime, "Smith wedding", "DSC1_duplicate1").is_file()
     assert thumbnail(runtime, "Copied twin", "IMG_9").is_file()
 
 

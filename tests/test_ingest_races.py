@@ -647,6 +647,6 @@ def test_files_a_killed_server_left_staged_are_removed_after_a_day(runtime: Runt
     fresh.write_bytes(b"arriving now")
     day_and_a_bit = time.time() - 25 * 3600
     os.utime(old, (day_and_a_bit, day_and_a_bit))
-    start(runtime, "project_scavenge_global")
+    start(runtime, "maintenance_global")
     run_all(runtime)
     assert not old.exists() and fresh.exists()

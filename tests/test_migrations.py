@@ -76,6 +76,15 @@ def _photo(session: Session, project: Project, basename: str) -> Photo:
     return photo
 
 
+def _photo_at(session: Session, project_id: int, basename: str) -> int:
+    photo = Photo(
+        tenant="user_0", project_id=project_id, basename=basename, basename_key=name_key(basename)
+    )
+    session.add(photo)
+    session.flush()
+    return photo.id
+
+
 def _count(db: Database, model: type[Base]) -> int:
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -299,8 +308,17 @@ def test_upgrading_from_the_first_schema_keeps_derivatives_and_adds_their_warnin
     columns = inspect(empty_db.writer_engine).get_columns("derivatives")
     assert "warning" not in {column["name"] for column in columns}
     with empty_db.write() as session:
-        photo_id = _photo(session, _project(session, "Wedding"), "DSC0001").id
-        # a record as the first schema stores it (the model already has the newer column)
+        # a project, a photo and a record as the first schema stores them (the models already
+        # have the newer columns)
+        project_id = session.execute(
+            text(
+                "INSERT INTO projects (tenant, name, name_key, folder, folder_key, status, "
+                "created_at, updated_at) VALUES ('user_0', 'Wedding', 'wedding', 'Wedding', "
+                "'wedding', 'active', :at, :at) RETURNING id"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),
+            {"at": utcnow()},
+        ).scalar_one()
+        photo_id = _photo_at(session, project_id, "DSC0001")
         session.execute(
             text(
                 "INSERT INTO derivatives (photo_id, kind, status, params, updated_at) "

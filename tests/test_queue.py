@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from contactsheet.catalog.projects import create_project
 from contactsheet.clock import utcnow
 from contactsheet.config import Settings
 from contactsheet.db.enums import JobStatus, TaskStatus
@@ -204,14 +205,36 @@ def test_stale_jobs_exhaust_their_attempts(runtime: Runtime) -> None:
 
 def test_identical_automatic_tasks_are_deduplicated_while_queued(runtime: Runtime) -> None:
     with runtime.db.write() as session:
-        first = runtime.queue.start_task(session, "maintenance_global", dedup=True)
-        again = runtime.queue.start_task(session, "maintenance_global", dedup=True)
+        first = runtime.queue.start_task(session, "folder_discovery", dedup=True)
+        again = runtime.queue.start_task(session, "folder_discovery", dedup=True)
     assert again.id == first.id
     held = runtime.queue.claim("w")
     assert held is not None and held.id == first.id
     with runtime.db.write() as session:
-        third = runtime.queue.start_task(session, "maintenance_global", dedup=True)
+        third = runtime.queue.start_task(session, "folder_discovery", dedup=True)
     assert third.id != first.id, "a running job must not swallow the next run"
+
+
+def test_a_task_of_an_exclusive_group_answers_with_the_one_running(runtime: Runtime) -> None:
+    """Maintenance runs one at a time: the global run and a project's are one group."""
+    with runtime.db.write() as session:
+        first = runtime.queue.start_task(session, "maintenance_global")
+    held = runtime.queue.claim("w")
+    assert held is not None and held.id == first.id
+    project = create_project(runtime.db, runtime.paths, runtime.tenant, "Shoot")
+    with runtime.db.write() as session:
+        again = runtime.queue.start_task(session, "maintenance_global", origin="schedule")
+        of_project = runtime.queue.start_task(session, "maintenance", project_id=project.id)
+    assert again.id == first.id and of_project.id == first.id
+    # Its next step is the running task's current job; once the task ends, a new run starts.
+    runtime.queue.complete(held, {"done": True})
+    with runtime.db.write() as session:
+        current = runtime.queue.start_task(session, "maintenance_global")
+    assert current.id != first.id and current.task_id == first.task_id and current.step_index == 1
+    runtime.queue.request_cancel(current.id)
+    with runtime.db.write() as session:
+        fresh = runtime.queue.start_task(session, "maintenance_global")
+    assert fresh.task_id != first.task_id
 
 
 def test_release_on_shutdown_does_not_count_the_attempt(runtime: Runtime) -> None:

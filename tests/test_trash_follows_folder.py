@@ -146,14 +146,14 @@ def test_purge_waits_while_the_folder_is_renamed_and_not_yet_followed(
     os.rename(old, old.with_name("Wandered"))
     expire(runtime)
 
-    purge(runtime)  # discovery has not followed the folder yet
+    # The purge step runs before the folder is followed in the same run: it waits, and the file
+    # is kept, now in the followed folder (aligned with the project's name again).
+    purge(runtime)
 
     [trashed] = trash_files(runtime)
-    assert trashed.parent.parent.name == "Wandered"
+    assert trashed.is_file() and trashed.parent.parent.name == "Wandering"
     assert entry_row(runtime, entry.id).purged_at is None, "marked gone, file left forever"
 
-    start(runtime, "folder_discovery")
-    run_all(runtime)
     purge(runtime)
     assert trash_files(runtime) == []
     assert entry_row(runtime, entry.id).purged_at is not None

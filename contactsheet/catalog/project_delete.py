@@ -12,7 +12,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus, TaskStatus, TrashReason
+from contactsheet.db.enums import (
+    FOLDER_REASONS,
+    ArchiveReason,
+    ProjectStatus,
+    TaskStatus,
+    TrashReason,
+)
 from contactsheet.db.tables import Photo, Project, Tag, Task, TrashEntry
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
@@ -84,9 +90,13 @@ def archived_folder_fate(session: Session, project: Project, folder: str) -> str
     - "deleting": its deletion is under way and moves it;
     - "leftover": the deletion never moved its folder out and this is that folder, at its
       recorded name: `project_scavenge` moves it out (restorable for 24 h), as the user asked;
+    - "revive": the project was archived because this folder had gone missing (an unplugged
+      disk): the folder is back, and so is the project, with its rows;
     - "new": anything else (the deletion moved its folder out already, so this is a copy, a
       restored backup; or a folder renamed away from the deletion): a new project, never purged.
     """
+    if project.archived_reason == ArchiveReason.FOLDER_LOST:
+        return "revive"
     if deletion_running(session, project.id):
         return "deleting"
     if name_key(folder) == project.folder_key and not folder_moved_out(session, project):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
-from contactsheet.db.enums import ProjectStatus
+from contactsheet.db.enums import ArchiveReason, ProjectStatus
 from contactsheet.db.locks import hold_until_commit
 from contactsheet.db.tables import Job, Photo, Project
 from contactsheet.errors import Conflict, ProjectNotFound
@@ -183,6 +183,26 @@ def list_projects(db: Database, tenant: str) -> list[ProjectSummary]:
         return [ProjectSummary(p, n) for p, n in session.execute(query)]
 
 
+def active_projects(db: Database, tenant: str, project_id: int | None = None) -> list[Project]:
+    """The active projects (only `project_id`'s when given), oldest first: what a step covers."""
+    query = select(Project).where(_active(tenant)).order_by(Project.id)
+    if project_id is not None:
+        query = query.where(Project.id == project_id)
+    with db.read() as session:
+        return list(session.scalars(query))
+
+
+def revive_project(session: Session, paths: LibraryPaths, project: Project, folder: str) -> None:
+    """A project archived because its folder stayed missing has its folder back (`folder`): it is
+    active again with every row it had, under its name when still free (else `name (2)`)."""
+    name = free_name(session, project.tenant, project.name, besides=project.id)
+    project.name, project.name_key = name, name_key(name)
+    project.status = ProjectStatus.ACTIVE
+    project.archived_at = project.archived_reason = project.missing_since = None
+    follow_folder(session, paths, project, folder)
+    add_event(session, "jobs", "project_found", {"project_id": project.id, "folder": folder})
+
+
 def find_project(session: Session, tenant: str, folder: str) -> Project:
     if "\x00" in folder:
         # No folder holds a NUL, and PostgreSQL refuses one even in a query: not found, not a 500.
@@ -270,6 +290,7 @@ def delete_project(db: Database, queue: JobQueue, tenant: str, folder: str) -> t
         project = find_project(session, tenant, folder)
         project.status = ProjectStatus.ARCHIVED
         project.archived_at = utcnow()
+        project.archived_reason = ArchiveReason.DELETED
         job = queue.start_task(session, "project_delete", project_id=project.id)
     log_event(log, "project_archived", id=project.id, folder=folder, task_id=job.task_id)
     return project, job

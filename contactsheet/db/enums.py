@@ -10,6 +10,13 @@ class ProjectStatus(StrEnum):
     ARCHIVED = "archived"  # deleted by the user or lost for good; row kept for audit
 
 
+class ArchiveReason(StrEnum):
+    """Why a project was archived (a project's `archived_reason`)."""
+
+    DELETED = "deleted"  # the user deleted it
+    FOLDER_LOST = "folder_lost"  # its folder stayed missing past the grace period
+
+
 class Visibility(StrEnum):
     PRIVATE = "private"  # only the admin sees it (default)
     PUBLIC = "public"  # may appear in shared links

@@ -75,6 +75,9 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None]
+    # why it was archived (ArchiveReason); a project archived because its folder stayed gone is
+    # revived, with its rows, when the folder comes back
+    archived_reason: Mapped[str | None] = mapped_column(String(32))
     # set by maintenance when the folder was not found; cleared when it is back
     missing_since: Mapped[datetime | None]
 
@@ -368,6 +371,41 @@ class TrashEntry(Base):
     purged_at: Mapped[datetime | None]
 
     __table_args__ = (NEVER_REUSE_IDS,)
+
+
+class Finding(Base):
+    """A problem maintenance saw and would not fix by force (a rename blocked by another folder,
+    a manifest naming another install's project, a file it cannot read). Open until a later run
+    no longer sees it; shown by `GET /api/maintenance/findings` and `contactsheet check`."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(1024))
+    # step, kind, project and subject in one string: at most one open finding per key
+    key: Mapped[str] = mapped_column(String(1400))
+    message: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "uq_findings_open_key",
+            "tenant",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        NEVER_REUSE_IDS,
+    )
 
 
 class AuthSession(Base):

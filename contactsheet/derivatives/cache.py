@@ -58,6 +58,40 @@ def decide(
     return Decision(False, Reason.CACHE_HIT)
 
 
+class Standing(StrEnum):
+    """How one derivative record stands against the disk and the settings, by stat alone
+    (`cache_validation` fixes by it and `contactsheet check` reports by it)."""
+
+    CURRENT = "current"  # made from the current source with these parameters; its file matches
+    NEVER_MADE = "never_made"  # no record, or a pending one
+    PARAMS_CHANGED = "params_changed"  # made with other sizes, quality, format or engine
+    FAILED = "failed"  # the source could not be decoded and has not changed since
+    FAILED_SOURCE_CHANGED = "failed_source_changed"  # failed, but the source changed: retry
+    FILE_GONE = "file_gone"  # recorded as made, its file absent or of another size
+    SOURCE_CHANGED = "source_changed"  # the file matches, but the source is another file now
+
+
+def standing(
+    record: Derivative | None,
+    *,
+    params_key: str,
+    source_name: str,
+    source_size: int,
+    file_size: int | None,
+) -> Standing:
+    """`file_size`: the derivative file's size on disk, None when it is not there."""
+    if record is None or record.status == DerivativeStatus.PENDING:
+        return Standing.NEVER_MADE
+    if record.params_key != params_key:
+        return Standing.PARAMS_CHANGED
+    source_changed = record.source_size != source_size or record.source_name != source_name
+    if record.status == DerivativeStatus.FAILED:
+        return Standing.FAILED_SOURCE_CHANGED if source_changed else Standing.FAILED
+    if not file_matches(record, file_size):
+        return Standing.FILE_GONE
+    return Standing.SOURCE_CHANGED if source_changed else Standing.CURRENT
+
+
 def file_matches(record: Derivative | None, file_size: int | None) -> bool:
     """Whether the file on disk is the one its record describes: the record says `generated` and
     the file has the recorded size. Generation, cache validation and serving all ask this, so

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
-from contactsheet.derivatives.cache import file_matches
+from contactsheet.derivatives.cache import Standing, standing
 from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
 from contactsheet.derivatives.params import DerivativeSpec, derivative_path, params_key, specs
 from contactsheet.errors import PhotoNotFound, UnsafePath
@@ -237,27 +237,31 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
             counts["photos"] += 1
             source = pick_source(photo.filenames)
             source_size = _size(runtime.paths.project_dir(folder) / source) if source else None
-            if source_size is None:
+            if source is None or source_size is None:
                 continue  # no readable source: the file checks of maintenance deal with it
             by_kind = {r.kind: r for r in records}
             needs = False
             for kind, spec in wanted.items():
                 record = by_kind.get(kind)
-                if record is None or record.status == DerivativeStatus.PENDING:
-                    needs = True
-                elif record.params_key != keys[kind]:
-                    stale_ids.append(record.id)
-                    needs = True
-                elif record.status == DerivativeStatus.FAILED:
-                    needs |= record.source_size != source_size or record.source_name != source
-                else:
+                size = None
+                if record is not None and record.status == DerivativeStatus.GENERATED:
                     size = _derivative_size(runtime, folder, photo.basename, spec)
-                    if not file_matches(record, size):
-                        if record.status != DerivativeStatus.MISSING:
-                            missing_ids.append(record.id)
-                        needs = True
-                    elif record.source_size != source_size or record.source_name != source:
-                        needs = True
+                state = standing(
+                    record,
+                    params_key=keys[kind],
+                    source_name=source,
+                    source_size=source_size,
+                    file_size=size,
+                )
+                if record is not None and state == Standing.PARAMS_CHANGED:
+                    stale_ids.append(record.id)
+                elif (
+                    record is not None
+                    and state == Standing.FILE_GONE
+                    and record.status != DerivativeStatus.MISSING
+                ):
+                    missing_ids.append(record.id)
+                needs |= state not in (Standing.CURRENT, Standing.FAILED)
             if needs:
                 needing.append(photo.id)
         if missing_ids or stale_ids:
@@ -273,7 +277,7 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
         counts["marked_missing"] += len(missing_ids)
         counts["stale_dropped"] += len(stale_ids)
     counts["needing"] = len(needing)
-    result: dict[str, Any] = dict(counts)
+    details: dict[str, Any] = dict(counts)
     if needing:
         with runtime.db.write() as session:
             job = runtime.queue.start_task(
@@ -283,5 +287,13 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
                 origin="system",
                 dedup=True,
             )
-        result["enqueued_task_id"] = job.task_id
-    return result
+        details["enqueued_task_id"] = job.task_id
+    return context.report(
+        found={"photos": counts["photos"], "needing": counts["needing"]},
+        changed={
+            "marked_missing": counts["marked_missing"],
+            "stale_dropped": counts["stale_dropped"],
+            "queued_for_generation": counts["needing"],
+        },
+        **details,
+    )

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from contactsheet.catalog.project_delete import archived_folder_fate
 from contactsheet.catalog.projects import (
+    active_projects,
     add_project,
     follow_folder,
     free_name,
+    revive_project,
     rewrite_manifest,
 )
 from contactsheet.db.enums import ProjectStatus
@@ -25,16 +27,6 @@ from contactsheet.runtime import Runtime
 from contactsheet.workers.context import JobContext
 
 REPORT_NAMES = 100
-
-
-def _active_projects(runtime: Runtime, project_id: int | None) -> list[Project]:
-    query = select(Project).where(
-        Project.tenant == runtime.tenant, Project.status == ProjectStatus.ACTIVE
-    )
-    if project_id is not None:
-        query = query.where(Project.id == project_id)
-    with runtime.db.read() as session:
-        return list(session.scalars(query.order_by(Project.id)))
 
 
 def index_project(context: JobContext, project: Project) -> dict[str, Any]:
@@ -92,7 +84,9 @@ def folder_check(context: JobContext) -> dict[str, Any]:
         "renamed": {},
     }
     missing = []
-    for project in _active_projects(context.runtime, context.job.project_id):
+    for project in active_projects(
+        context.runtime.db, context.runtime.tenant, context.job.project_id
+    ):
         context.check_canceled()
         if not context.runtime.paths.project_dir(project.folder).is_dir():
             missing.append(project.folder)  # an unplugged disk: maintenance decides, not us
@@ -106,7 +100,20 @@ def folder_check(context: JobContext) -> dict[str, Any]:
         for key, by_project in outcomes.items():
             if result[key]:
                 by_project[project.folder] = result[key]
-    return {**totals, "unmanaged_files": unmanaged, "missing_folders": missing, **outcomes}
+    renamed = sum(len(v) for v in outcomes["renamed"].values())
+    return context.report(
+        found={
+            "projects": totals["projects"],
+            "new_files": totals["indexed"] + sum(len(v) for v in outcomes["identical"].values()),
+            "unmanaged": totals["unmanaged"],
+            "missing_folders": len(missing),
+        },
+        changed={"indexed": totals["indexed"], "renamed": renamed},
+        **totals,
+        unmanaged_files=unmanaged,
+        missing_folders=missing,
+        **outcomes,
+    )
 
 
 def _adopt(runtime: Runtime, folder: str, manifest: Manifest | None) -> Project | None:
@@ -139,13 +146,27 @@ def _follow(runtime: Runtime, project_id: int, folder: str) -> Project:
     return project
 
 
+def _revive(runtime: Runtime, project_id: int, folder: str) -> Project | None:
+    """The folder of a project archived as lost is back: the project comes back with it, unless
+    the folder's name differs only in case from an active project's (then nothing is guessed)."""
+    with runtime.db.write() as session:
+        project = session.get_one(Project, project_id)
+        active = select(Project.folder_key).where(
+            Project.tenant == runtime.tenant, Project.status == ProjectStatus.ACTIVE
+        )
+        if name_key(folder) in set(session.scalars(active)):
+            return None
+        revive_project(session, runtime.paths, project, folder)
+    return project
+
+
 def folder_discovery(context: JobContext) -> dict[str, Any]:
     runtime = context.runtime
     root = runtime.paths.projects_root
     with runtime.db.read() as session:
         projects = {p.id: p for p in session.scalars(select(Project))}
     active_folders = {p.folder for p in projects.values() if p.status == ProjectStatus.ACTIVE}
-    adopted, followed, skipped = [], [], []
+    adopted, followed, revived, skipped = [], [], [], []
     indexed = 0
     for directory in sorted(root.iterdir()) if root.is_dir() else []:
         context.check_canceled()
@@ -166,6 +187,14 @@ def folder_discovery(context: JobContext) -> dict[str, Any]:
         if known is not None and known.status == ProjectStatus.ARCHIVED:
             with runtime.db.read() as session:
                 fate = archived_folder_fate(session, known, folder)
+            if fate == "revive":
+                project_back = _revive(runtime, known.id, folder)
+                if project_back is None:
+                    skipped.append({"folder": folder, "reason": "name differs only in case"})
+                    continue
+                revived.append({"folder": folder, "project_id": known.id})
+                indexed += index_project(context, project_back)["indexed"]
+                continue
             if fate != "new":
                 skipped.append(
                     {"folder": folder, "reason": f"folder of a deleted project ({fate})"}
@@ -183,4 +212,17 @@ def folder_discovery(context: JobContext) -> dict[str, Any]:
             project = adopted_project
             adopted.append({"folder": folder, "project_id": project.id, "name": project.name})
         indexed += index_project(context, project)["indexed"]
-    return {"adopted": adopted, "followed": followed, "skipped": skipped, "indexed": indexed}
+    return context.report(
+        found={"new_folders": len(adopted) + len(followed) + len(revived) + len(skipped)},
+        changed={
+            "adopted": len(adopted),
+            "followed": len(followed),
+            "revived": len(revived),
+            "indexed": indexed,
+        },
+        adopted=adopted,
+        followed=followed,
+        revived=revived,
+        skipped=skipped,
+        indexed=indexed,
+    )

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contactsheet.clock import utcnow
-from contactsheet.db.enums import JobScope, JobStatus
+from contactsheet.db.enums import JobScope, JobStatus, TaskStatus
+from contactsheet.db.locks import hold_until_commit
 from contactsheet.db.tables import Job, Task
 from contactsheet.errors import InvalidInput
 from contactsheet.jobs.events import add_event
@@ -40,6 +41,10 @@ def start_task(
     if definition.scope == JobScope.GLOBAL and project_id is not None:
         raise InvalidInput(f"task {task_type!r} covers the whole library")
     payload = payload or {}
+    if definition.exclusive is not None:
+        running = running_in_group(core, session, definition.exclusive)
+        if running is not None:
+            return running
     key = dedup_key(task_type, definition.scope, project_id, payload) if dedup else None
     if key is not None and (existing := _queued_with_key(session, key)) is not None:
         return existing
@@ -63,6 +68,32 @@ def start_task(
             raise
         return existing
     return job
+
+
+def running_in_group(core: QueueCore, session: Session, group: str) -> Job | None:
+    """The current job of a running task of the exclusive `group`, if one runs.
+
+    The check and the start that follows it are one step for every process: the group's lock is
+    held until the caller's transaction ends (SQLite's single writer does the same). A running
+    task is its own lease: its current job is claimed with a heartbeat, and a worker that dies
+    loses the claim after `stale_seconds`, when another worker finishes the run.
+    """
+    hold_until_commit(session, f"exclusive:{core.tenant}:{group}")
+    types = [d.name for d in core.catalogue.values() if d.exclusive == group]
+    task = session.scalar(
+        select(Task)
+        .where(Task.tenant == core.tenant, Task.type.in_(types), Task.status == TaskStatus.RUNNING)
+        .order_by(Task.id)
+        .limit(1)
+    )
+    if task is None:
+        return None
+    return session.scalar(
+        select(Job)
+        .where(Job.task_id == task.id)
+        .order_by(Job.step_index.desc(), Job.id.desc())
+        .limit(1)
+    )
 
 
 def _queued_with_key(session: Session, key: str) -> Job | None:

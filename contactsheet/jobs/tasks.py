@@ -26,6 +26,9 @@ class TaskDefinition:
     label: str
     scope: JobScope
     steps: tuple[StepDefinition, ...]
+    # Tasks of one exclusive group run one at a time: starting one while another of its group
+    # runs answers with the running one (docs/jobs.md, "One run at a time").
+    exclusive: str | None = None
 
     def step(self, index: int) -> StepDefinition | None:
         return self.steps[index] if 0 <= index < len(self.steps) else None
@@ -44,8 +47,13 @@ def parse_catalogue(document: object) -> dict[str, TaskDefinition]:
             raise ValueError(f"task {name!r} has no steps")
         if any(not 0 <= s.priority <= 100 for s in steps):
             raise ValueError(f"task {name!r} has a priority outside 0-100")
+        exclusive = body.get("exclusive")
         tasks[str(name)] = TaskDefinition(
-            name=str(name), label=str(body["label"]), scope=JobScope(body["scope"]), steps=steps
+            name=str(name),
+            label=str(body["label"]),
+            scope=JobScope(body["scope"]),
+            steps=steps,
+            exclusive=str(exclusive) if exclusive is not None else None,
         )
     return tasks
 

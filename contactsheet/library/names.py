@@ -111,6 +111,15 @@ def numbered_copy(stem: str, is_free: Callable[[str], bool]) -> str:
     return f"{stem}_{n}"
 
 
+def duplicate_name(stem: str, is_free: Callable[[str], bool]) -> str:
+    """`<stem>_duplicate1`, `<stem>_duplicate2`…: the first that `is_free` accepts. How
+    maintenance renames a photo whose basename another project holds too."""
+    n = 1
+    while not is_free(f"{stem}_duplicate{n}"):
+        n += 1
+    return f"{stem}_duplicate{n}"
+
+
 def numbered(name: str) -> Iterator[tuple[int, str]]:
     n = 1
     while True:

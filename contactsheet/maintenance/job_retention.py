@@ -13,4 +13,10 @@ from contactsheet.workers.context import JobContext
 def job_retention(context: JobContext) -> dict[str, Any]:
     days = context.runtime.settings.pipeline.job_retention_days
     removed = context.queue.prune_finished(timedelta(days=days))
-    return {"tasks_and_jobs_deleted": removed, "events_deleted": prune_events(context.runtime.db)}
+    events = prune_events(context.runtime.db)
+    return context.report(
+        found={"expired": removed + events},
+        changed={"tasks_and_jobs_deleted": removed, "events_deleted": events},
+        tasks_and_jobs_deleted=removed,
+        events_deleted=events,
+    )

@@ -1,6 +1,6 @@
 """`project_scavenge`: archived projects' leftover folders leave the library, and deleted
 project folders are purged 24 h after they were deleted (by the recorded time, never by the
-files' own modification times)."""
+files' own modification times). Abandoned uploads are `leftover_cleanup`'s."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from contactsheet.clock import utcnow
 from contactsheet.db.enums import FOLDER_REASONS, ProjectStatus, TrashReason
 from contactsheet.db.tables import Project, TrashEntry
 from contactsheet.errors import UnsafePath
-from contactsheet.ingest.resumable import expire_abandoned as expire_abandoned_uploads
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
 from contactsheet.workers.context import JobContext
@@ -102,8 +101,11 @@ def _purge_expired(context: JobContext) -> int:
 
 
 def project_scavenge(context: JobContext) -> dict[str, Any]:
-    return {
-        "folders_moved": _move_leftovers(context),
-        "purged": _purge_expired(context),
-        "abandoned_uploads_removed": expire_abandoned_uploads(context.runtime),
-    }
+    moved = _move_leftovers(context)
+    purged = _purge_expired(context)
+    return context.report(
+        found={"leftover_folders": moved, "deleted_folders_due": purged},
+        changed={"folders_moved": moved, "purged": purged},
+        folders_moved=moved,
+        purged=purged,
+    )

@@ -69,12 +69,14 @@ def trash_maintenance(context: JobContext) -> dict[str, Any]:
         with runtime.db.write() as session:
             for row in session.scalars(select(TrashEntry).where(TrashEntry.id.in_(done))):
                 row.purged_at = utcnow()
-    return {
-        "purged": purged,
-        "already_gone": already_gone,
-        "waiting": waiting,
-        "refused": refused,
-    }
+    return context.report(
+        found={"due": purged + already_gone + waiting + refused, "waiting": waiting},
+        changed={"purged": purged, "records_closed": purged + already_gone},
+        purged=purged,
+        already_gone=already_gone,
+        waiting=waiting,
+        refused=refused,
+    )
 
 
 def _purge_one(paths: LibraryPaths, entry: TrashEntry, project: Project | None) -> str:

@@ -133,6 +133,24 @@ class JobContext:
         """Publish an event of the handler's own, such as `item` for one photo's new statuses."""
         publish(self.runtime.db, channel, type_, {"job_id": self.job.id, **data})
 
+    def report(
+        self, found: dict[str, int], changed: dict[str, int], **details: Any
+    ) -> dict[str, Any]:
+        """A step's result: counts of what it found and of what it changed (both zero on a
+        healthy library), then its details. The counts are announced as a `step_report`
+        event, so a client sees what each step of a maintenance run did as it happens."""
+        self.publish(
+            "step_report",
+            {
+                "step": self.job.type,
+                "task_id": self.job.task_id,
+                "project_id": self.job.project_id,
+                "found": found,
+                "changed": changed,
+            },
+        )
+        return {"found": found, "changed": changed, **details}
+
     def progress(self, done: int, total: int) -> None:
         """Report progress of a job without items."""
         if not self.queue.set_progress(self.job, done, total, announce=self._due(done >= total)):
