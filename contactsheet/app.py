@@ -15,6 +15,7 @@ from contactsheet import __version__
 from contactsheet.api import (
     assets,
     auth,
+    check,
     events,
     health,
     jobs,
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
         projects.router,
         jobs.router,
         tasks.router,
+        check.router,
         events.router,
         uploads.router,
         assets.router,

@@ -115,7 +115,8 @@ def test_validation_marks_missing_queues_one_generation_and_then_finds_nothing(
 
     again = _validate(admin, runtime)
     assert again.result is not None
-    assert {k: again.result[k] for k in ("photos", "marked_missing", "stale_dropped", "needing")} == {
+    counted = ("photos", "marked_missing", "stale_dropped", "needing")
+    assert {k: again.result[k] for k in counted} == {
         "photos": 6,
         "marked_missing": 0,
         "stale_dropped": 0,

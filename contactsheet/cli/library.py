@@ -1,4 +1,4 @@
-"""The photo library from the terminal: importing a folder, and the trash."""
+"""The photo library from the terminal: importing a folder, the trash, and `check`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from contactsheet.cli import session
 from contactsheet.cli.app import app, console, err_console, trash_app
-from contactsheet.cli.tables import import_tables, trash_table
+from contactsheet.cli.tables import check_tables, import_tables, trash_table
 
 
 @app.command("import")
@@ -123,4 +123,26 @@ def trash_restore(
                 failed = True
                 err_console.print(f"[red]{entry_id}: {exc.message}[/red]")
     if failed:
+        raise typer.Exit(session.FAILED)
+
+
+@app.command("check")
+def check_command(
+    project: Annotated[str | None, typer.Option(help="Only this project (its folder).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare the catalog with the disk and change nothing: every disagreement, and the
+    findings maintenance left for you. Exits 1 when there is an error; `contactsheet maintenance
+    run` fixes what it can."""
+    import json
+
+    from contactsheet.maintenance.check import check_library
+
+    with session.opened() as runtime:
+        report = check_library(runtime, project)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        console.print(check_tables(report))
+    if not report.clean:
         raise typer.Exit(session.FAILED)

@@ -15,6 +15,7 @@ from contactsheet.jobs.views import JobView
 if TYPE_CHECKING:
     from contactsheet.catalog.trash import TrashItem
     from contactsheet.ingest.importer import ImportReport
+    from contactsheet.maintenance.check import CheckReport
 
 IMPORT_ROWS = 1000
 
@@ -74,3 +75,41 @@ def trash_table(items: Iterable[TrashItem]) -> Table:
 
 def _minute(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def check_tables(report: CheckReport) -> Group:
+    """What `check` found: a summary, then each problem (errors first) and each finding."""
+    parts: list[Table | str] = []
+    summary = (
+        "[green]clean[/green]"
+        if report.clean
+        else f"[red]{report.errors} error(s)[/red] and open findings below"
+    )
+    checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
+    parts.append(f"Checked {checked} in {report.seconds:.1f} s: {summary}")
+    listed = report.as_dict()["problems"]
+    if listed:
+        table = Table("severity", "kind", "project", "subject", "what")
+        for problem in sorted(listed, key=lambda p: (p["severity"] != "error", p["kind"])):
+            style = "red" if problem["severity"] == "error" else "dim"
+            table.add_row(
+                f"[{style}]{problem['severity']}[/{style}]",
+                problem["kind"],
+                problem["project"] or "",
+                problem["subject"],
+                problem["message"],
+            )
+        parts.append(table)
+    if report.findings:
+        table = Table("finding", "step", "project", "subject", "since", "what")
+        for finding in report.findings:
+            table.add_row(
+                finding.kind,
+                finding.step,
+                finding.project or "",
+                finding.subject,
+                _minute(finding.first_seen_at),
+                finding.message,
+            )
+        parts.append(table)
+    return Group(*parts)

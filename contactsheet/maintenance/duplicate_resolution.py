@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contactsheet.catalog.findings import Seen, sync_findings
-from contactsheet.catalog.photos import basenames_on_disk, rename_file, split_name
+from contactsheet.catalog.photos import basenames_on_disk, file_kind, rename_file, split_name
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.errors import UnsafePath
@@ -117,8 +117,16 @@ def _renames(
 ) -> list[tuple[Path, Path]]:
     """(old, new) of every file of the photo on disk: its own and its derivatives."""
     directory = paths.project_dir(holder.folder)
+    # Its sidecars go with it, also one put beside it that is not indexed yet.
+    beside = [
+        entry.name
+        for entry in directory.iterdir()
+        if file_kind(entry.name) == "sidecar"
+        and name_key(split_name(entry.name)[0]) == name_key(holder.basename)
+        and entry.name not in filenames
+    ]
     pairs = []
-    for name in filenames:
+    for name in [*filenames, *beside]:
         old = directory / name
         if old.is_file() and not old.is_symlink():
             pairs.append((old, directory / f"{new}{split_name(name)[1]}"))
