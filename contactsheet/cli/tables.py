@@ -80,16 +80,15 @@ def _minute(moment: datetime) -> str:
 def check_tables(report: CheckReport) -> Group:
     """What `check` found: a summary, then each problem (errors first) and each finding."""
     parts: list[Table | str] = []
-    summary = (
-        "[green]clean[/green]"
-        if report.clean
-        else f"[red]{report.errors} error(s)[/red] and open findings below"
-    )
+    findings = f", {len(report.findings)} open finding(s)" if report.findings else ""
+    summary = "[green]clean[/green]" if report.clean else f"[red]{report.errors} error(s)[/red]"
+    summary += findings
     checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
     parts.append(f"Checked {checked} in {report.seconds:.1f} s: {summary}")
     listed = report.as_dict()["problems"]
     if listed:
         table = Table("severity", "kind", "project", "subject", "what")
+        table.columns[1].no_wrap = True
         for problem in sorted(listed, key=lambda p: (p["severity"] != "error", p["kind"])):
             style = "red" if problem["severity"] == "error" else "dim"
             table.add_row(
