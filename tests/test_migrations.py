@@ -337,3 +337,22 @@ def test_upgrading_from_the_first_schema_keeps_derivatives_and_adds_their_warnin
         record.warning = "damaged, shown as far as it could be read (VipsJpeg: premature end)"
     with empty_db.read() as session:
         assert session.scalars(select(Derivative.warning)).one().startswith("damaged")
+
+
+def test_projects_archived_before_0004_are_recorded_as_deleted(empty_db: Database) -> None:
+    upgrade(empty_db, "0003")
+    now = utcnow().replace(tzinfo=None)
+    with empty_db.writer_engine.begin() as connection:
+        for name, status in (("Gone", "archived"), ("Here", "active")):
+            connection.execute(
+                text(
+                    "INSERT INTO projects (tenant, name, name_key, folder, folder_key, status, "
+                    "created_at, updated_at) VALUES ('user_0', :name, :key, :name, :key, "
+                    ":status, :now, :now)"
+                ),
+                {"name": name, "key": name.lower(), "status": status, "now": now},
+            )
+    upgrade(empty_db)
+    with empty_db.read() as session:
+        rows = session.execute(select(Project.name, Project.archived_reason).order_by(Project.id))
+        assert [tuple(r) for r in rows] == [("Gone", "deleted"), ("Here", None)]
