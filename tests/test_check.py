@@ -116,7 +116,8 @@ def test_every_step_reports_what_it_found_and_changed(admin: TestClient, runtime
     task_id = response.json()["task_id"]
     with runtime.db.read() as session:
         steps = {
-            j.type: j.result for j in session.scalars(select(Job).where(Job.task_id == task_id))
+            j.type: j.result
+            for j in session.scalars(select(Job).where(Job.task_id == task_id).order_by(Job.id))
         }
     assert list(steps) == [s.type for s in runtime.queue.definition("maintenance_global").steps]
     for step, result in steps.items():
