@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
@@ -16,9 +18,10 @@ from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.cache import Standing, standing
 from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
-from contactsheet.derivatives.params import DerivativeSpec, derivative_path, params_key, specs
+from contactsheet.derivatives.params import EXTENSIONS, DerivativeSpec, params_key, specs
 from contactsheet.errors import PhotoNotFound, UnsafePath
 from contactsheet.imaging.engine import configure, pick_source
+from contactsheet.library.paths import DERIVATIVE_DIRS, derivative_name
 from contactsheet.runtime import Runtime
 from contactsheet.workers.context import JobCanceled, JobContext, WorkerStopping
 
@@ -204,21 +207,41 @@ def _chunks(context: JobContext) -> Iterator[Chunk]:
 
 
 def _size(path: Any) -> int | None:
+    """The size of a regular file; None when it is not there or is a link (a file outside
+    the library is never the library's)."""
     try:
-        return path.stat().st_size  # type: ignore[no-any-return]
+        found = os.lstat(path)
     except OSError:
         return None
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
-def _derivative_size(
-    runtime: Runtime, folder: str, basename: str, spec: DerivativeSpec
-) -> int | None:
-    """The size of a derivative file, None when it is not there or its folder was replaced by a
-    link (a file outside the library is never the library's)."""
-    try:
-        return _size(derivative_path(runtime.paths, folder, basename, spec))
-    except UnsafePath:
-        return None
+class _Folders:
+    """Each project's folder and derivative folders, confined to the library once per run
+    rather than once per file (the confinement resolves every path component)."""
+
+    def __init__(self, runtime: Runtime, wanted: dict[str, DerivativeSpec]) -> None:
+        self.paths = runtime.paths
+        self.wanted = wanted
+        self._known: dict[str, tuple[Path, dict[str, Path | None]]] = {}
+
+    def of(self, folder: str) -> tuple[Path, dict[str, Path | None]]:
+        if folder not in self._known:
+            dirs: dict[str, Path | None] = {}
+            for kind in self.wanted:
+                try:
+                    dirs[kind] = self.paths.app_dir(folder, DERIVATIVE_DIRS[kind])
+                except UnsafePath:
+                    dirs[kind] = None  # replaced by a link: nothing in it is the library's
+            self._known[folder] = (self.paths.project_dir(folder), dirs)
+        return self._known[folder]
+
+    def derivative_size(self, folder: str, basename: str, kind: str) -> int | None:
+        directory = self.of(folder)[1][kind]
+        if directory is None:
+            return None
+        spec = self.wanted[kind]
+        return _size(directory / derivative_name(basename, EXTENSIONS[spec.format]))
 
 
 def cache_validation(context: JobContext) -> dict[str, Any]:
@@ -227,6 +250,7 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
     runtime = context.runtime
     wanted = specs(runtime.settings.processing)
     keys = {kind: params_key(spec) for kind, spec in wanted.items()}
+    folders = _Folders(runtime, wanted)
     counts = {"photos": 0, "marked_missing": 0, "stale_dropped": 0, "needing": 0}
     needing: list[int] = []
     for chunk in _chunks(context):
@@ -236,16 +260,16 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
         for photo, folder, records in chunk:
             counts["photos"] += 1
             source = pick_source(photo.filenames)
-            source_size = _size(runtime.paths.project_dir(folder) / source) if source else None
+            source_size = _size(folders.of(folder)[0] / source) if source else None
             if source is None or source_size is None:
                 continue  # no readable source: the file checks of maintenance deal with it
             by_kind = {r.kind: r for r in records}
             needs = False
-            for kind, spec in wanted.items():
+            for kind in wanted:
                 record = by_kind.get(kind)
                 size = None
                 if record is not None and record.status == DerivativeStatus.GENERATED:
-                    size = _derivative_size(runtime, folder, photo.basename, spec)
+                    size = folders.derivative_size(folder, photo.basename, kind)
                 state = standing(
                     record,
                     params_key=keys[kind],

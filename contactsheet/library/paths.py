@@ -28,6 +28,15 @@ DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
 DERIVATIVE_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 
 
+def derivative_name(basename: str, extension: str) -> str:
+    """The name of a derivative file in its folder (`LibraryPaths.derivative_path` builds the
+    whole path; a step that checks many files of one folder joins this to the folder it
+    confined once)."""
+    if extension not in DERIVATIVE_EXTENSIONS.values():
+        raise ValueError(f"not a derivative extension: {extension!r}")
+    return f"{basename}.{extension}"
+
+
 def _is_single_component(name: str) -> bool:
     return (
         bool(name)
@@ -123,9 +132,9 @@ class LibraryPaths:
     def derivative_path(self, folder: str, kind: str, basename: str, extension: str) -> Path:
         """The one place that names derivative files; every step asks it, so no
         step can look for `.jpg` while another writes `.webp`."""
-        if extension not in DERIVATIVE_EXTENSIONS.values():
-            raise ValueError(f"not a derivative extension: {extension!r}")
-        return self.child(self.app_dir(folder, DERIVATIVE_DIRS[kind]), f"{basename}.{extension}")
+        return self.child(
+            self.app_dir(folder, DERIVATIVE_DIRS[kind]), derivative_name(basename, extension)
+        )
 
     def derivative_files(self, folder: str, basename: str) -> list[tuple[str, Path]]:
         """(kind, path) of every derivative file of `basename` on disk, whatever format made it.
