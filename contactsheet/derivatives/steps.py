@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -21,7 +20,7 @@ from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
 from contactsheet.derivatives.params import EXTENSIONS, DerivativeSpec, params_key, specs
 from contactsheet.errors import PhotoNotFound, UnsafePath
 from contactsheet.imaging.engine import configure, pick_source
-from contactsheet.library.paths import DERIVATIVE_DIRS, derivative_name
+from contactsheet.library.paths import DERIVATIVE_DIRS, derivative_name, regular_file_size
 from contactsheet.runtime import Runtime
 from contactsheet.workers.context import JobCanceled, JobContext, WorkerStopping
 
@@ -206,16 +205,6 @@ def _chunks(context: JobContext) -> Iterator[Chunk]:
         yield [(photo, folder, records.get(photo.id, [])) for photo, folder in rows]
 
 
-def _size(path: Any) -> int | None:
-    """The size of a regular file; None when it is not there or is a link (a file outside
-    the library is never the library's)."""
-    try:
-        found = os.lstat(path)
-    except OSError:
-        return None
-    return found.st_size if stat.S_ISREG(found.st_mode) else None
-
-
 class _Folders:
     """Each project's folder and derivative folders, confined to the library once per run
     rather than once per file (the confinement resolves every path component)."""
@@ -241,7 +230,7 @@ class _Folders:
         if directory is None:
             return None
         spec = self.wanted[kind]
-        return _size(directory / derivative_name(basename, EXTENSIONS[spec.format]))
+        return regular_file_size(directory / derivative_name(basename, EXTENSIONS[spec.format]))
 
 
 def cache_validation(context: JobContext) -> dict[str, Any]:
@@ -260,7 +249,7 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
         for photo, folder, records in chunk:
             counts["photos"] += 1
             source = pick_source(photo.filenames)
-            source_size = _size(folders.of(folder)[0] / source) if source else None
+            source_size = regular_file_size(folders.of(folder)[0] / source) if source else None
             if source is None or source_size is None:
                 continue  # no readable source: the file checks of maintenance deal with it
             by_kind = {r.kind: r for r in records}

@@ -13,6 +13,8 @@ Layout (docs/architecture.md, "The library on disk"):
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -26,6 +28,16 @@ MANIFEST_NAME = ".project.yaml"
 DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
 # Derivative file extension by image format: every name a derivative file can have.
 DERIVATIVE_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
+
+
+def regular_file_size(path: Path) -> int | None:
+    """The size of a regular file at `path`; None when nothing is there or it is a link or a
+    folder (a file a link points at is never the library's)."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 def derivative_name(basename: str, extension: str) -> str:

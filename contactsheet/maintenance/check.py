@@ -10,7 +10,6 @@ is exactly what a maintenance run would fix or record as a finding, and after th
 
 from __future__ import annotations
 
-import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from contactsheet.imaging.fingerprint import fingerprint
 from contactsheet.ingest.indexing import candidate_files
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
-from contactsheet.library.paths import MANIFEST_NAME
+from contactsheet.library.paths import MANIFEST_NAME, regular_file_size
 from contactsheet.maintenance.disk import FolderListing, folder_state, image_files
 from contactsheet.maintenance.folder_alignment import settled
 from contactsheet.maintenance.leftovers import project_leftovers
@@ -342,7 +341,7 @@ def _derivative_problems(
         source = pick_source(image_files(present))
         if source is None:
             continue
-        source_size = _size(runtime.paths.project_dir(project.folder) / source)
+        source_size = regular_file_size(runtime.paths.project_dir(project.folder) / source)
         if source_size is None:
             continue
         for kind, spec in wanted.items():
@@ -352,7 +351,7 @@ def _derivative_problems(
                 path = derivative_path(runtime.paths, project.folder, row.basename, spec)
             except UnsafePath:
                 path = None
-            size = _size(path) if path is not None else None
+            size = regular_file_size(path) if path is not None else None
             state = standing(
                 record,
                 params_key=keys[kind],
@@ -396,15 +395,6 @@ def _derivative_problems(
                     message = "recorded as missing; not made again yet"
                 problems.append(Problem("error", problem_kind, project.folder, subject, message))
     return problems
-
-
-def _size(path: Path) -> int | None:
-    """The size of a regular file (a link is never the library's file), None otherwise."""
-    try:
-        found = path.lstat()
-    except OSError:
-        return None
-    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 def _unknown_folders(runtime: Runtime) -> list[Problem]:
