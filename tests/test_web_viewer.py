@@ -98,23 +98,17 @@ def test_open_from_the_address_and_go_next_with_the_preview_loaded_ahead(
     expect(viewer.locator(".viewer-position")).to_have_text("2 / 7")
     assert _photo_param(page) == [str(ids[1])]
 
-    # Going next to a photo whose preview is loaded ahead paints it within the budget.
+    # Going next to a photo whose preview is decoded ahead swaps it in while the key is handled:
+    # no frame shows its thumbnail or a spinner, whatever the machine's speed.
     page.wait_for_load_state("networkidle")
-    elapsed = page.evaluate(
-        """(id) => new Promise((resolve) => {
-            const start = performance.now();
+    shown = page.evaluate(
+        """() => {
             window.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowRight", bubbles: true}));
-            const check = () => {
-              const img = document.querySelector(".viewer-slot img");
-              if (img && img.dataset.photoId === String(id) && img.dataset.state === "preview") {
-                requestAnimationFrame(() => resolve(performance.now() - start));
-              } else requestAnimationFrame(check);
-            };
-            check();
-        })""",
-        ids[2],
+            const img = document.querySelector(".viewer-slot img");
+            return img ? [img.dataset.photoId, img.dataset.state] : null;
+        }"""
     )
-    assert elapsed < 100, f"next preview took {elapsed:.0f} ms"
+    assert shown == [str(ids[2]), "preview"]
 
     # The on-screen buttons go both ways; the grid is not left in a state it cannot return to.
     viewer.get_by_role("button", name="Previous photo (←)").click()
