@@ -12,6 +12,7 @@ from contactsheet.imaging.formats import (
     content_matches,
     kind_of,
     sniff,
+    split_name,
 )
 from tests import imagefactory as make
 
@@ -48,6 +49,37 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
 )
 def test_kind_of(name: str, kind: str | None) -> None:
     assert kind_of(name) == kind
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DSC01234.JPG",
+        "IMG_1 [v2].cr3",
+        "archive.jpg.zip",
+        "no_extension",
+        ".hidden",
+        ".tmp-abc.jpg",
+        "trailing.",
+        "a..b",
+        "..",
+        "a",
+        "photo.JPEG ",
+        "été.Jpg",
+        "x.y.z.NEF",
+    ],
+)
+def test_split_name_gives_what_purepath_gives(name: str) -> None:
+    path = Path(name)
+    assert split_name(name) == (path.stem, path.suffix)
+
+
+def test_split_name_agrees_with_purepath_on_every_corpus_file() -> None:
+    corpus = Path(__file__).parents[2] / "shared" / "corpus"
+    names = [p.name for p in corpus.rglob("*")] if corpus.is_dir() else []
+    names += [f"{name}.xmp" for name in names]
+    for name in names:
+        assert split_name(name) == (Path(name).stem, Path(name).suffix), name
 
 
 def test_every_accepted_extension_is_lowercase_with_a_dot() -> None:

@@ -9,23 +9,17 @@ format that just became available (indexing never resets a decision it already h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, PhotoFile, Project
-from contactsheet.imaging.formats import kind_of
+from contactsheet.imaging.formats import kind_of, split_name
 from contactsheet.library.names import name_key, numbered_copy
 
 SIDECAR_EXTENSIONS = frozenset({".xmp"})
-
-
-def split_name(filename: str) -> tuple[str, str]:
-    """("DSC01234", ".JPG") for "DSC01234.JPG"."""
-    path = PurePath(filename)
-    return path.stem, path.suffix
 
 
 def file_kind(filename: str) -> str | None:

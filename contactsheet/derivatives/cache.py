@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from contactsheet.db.enums import DerivativeStatus
 from contactsheet.db.tables import Derivative
@@ -71,8 +72,24 @@ class Standing(StrEnum):
     SOURCE_CHANGED = "source_changed"  # the file matches, but the source is another file now
 
 
+class RecordFacts(Protocol):
+    """What the rules read of a derivative record: the ORM object, or a plain row of
+    `on_disk.RECORD_COLUMNS` for the steps that read every record of the library."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def params_key(self) -> str | None: ...
+    @property
+    def source_name(self) -> str | None: ...
+    @property
+    def source_size(self) -> int | None: ...
+    @property
+    def file_size(self) -> int | None: ...
+
+
 def standing(
-    record: Derivative | None,
+    record: RecordFacts | None,
     *,
     params_key: str,
     source_name: str,
@@ -92,7 +109,7 @@ def standing(
     return Standing.SOURCE_CHANGED if source_changed else Standing.CURRENT
 
 
-def file_matches(record: Derivative | None, file_size: int | None) -> bool:
+def file_matches(record: RecordFacts | None, file_size: int | None) -> bool:
     """Whether the file on disk is the one its record describes: the record says `generated` and
     the file has the recorded size. Generation, cache validation and serving all ask this, so
     none of them can trust a record whose file is gone."""

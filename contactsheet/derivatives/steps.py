@@ -6,10 +6,9 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Row, Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from contactsheet.db.chunks import chunked
@@ -17,10 +16,10 @@ from contactsheet.db.enums import DerivativeStatus, ItemStatus, ProjectStatus
 from contactsheet.db.tables import Derivative, Photo, Project
 from contactsheet.derivatives.cache import Standing, standing
 from contactsheet.derivatives.generate import PhotoOutcome, generate_photo
-from contactsheet.derivatives.params import EXTENSIONS, DerivativeSpec, params_key, specs
-from contactsheet.errors import PhotoNotFound, UnsafePath
+from contactsheet.derivatives.on_disk import ProjectFolders, Records, records_of
+from contactsheet.derivatives.params import params_key, specs
+from contactsheet.errors import PhotoNotFound
 from contactsheet.imaging.engine import configure, pick_source
-from contactsheet.library.paths import DERIVATIVE_DIRS, derivative_name, regular_file_size
 from contactsheet.runtime import Runtime
 from contactsheet.workers.context import JobCanceled, JobContext, WorkerStopping
 
@@ -178,12 +177,14 @@ def _finish_item(
 # --- cache_validation ---
 
 
-Chunk = list[tuple[Photo, str, list[Derivative]]]
+Chunk = list[tuple[Row[Any], Records]]
 
 
 def _chunks(context: JobContext) -> Iterator[Chunk]:
+    """The active photos (id, basename, filenames, folder) a thousand at a time, with their
+    derivative records; plain rows, each chunk read in its own short transaction."""
     query = (
-        select(Photo, Project.folder)
+        select(Photo.id, Photo.basename, Photo.filenames, Project.folder)
         .join(Project, Project.id == Photo.project_id)
         .where(Project.status == ProjectStatus.ACTIVE)
         .order_by(Photo.id)
@@ -197,40 +198,9 @@ def _chunks(context: JobContext) -> Iterator[Chunk]:
             rows = session.execute(query.where(Photo.id > last)).all()
             if not rows:
                 return
-            ids = [photo.id for photo, _ in rows]
-            records: dict[int, list[Derivative]] = {}
-            for record in session.scalars(select(Derivative).where(Derivative.photo_id.in_(ids))):
-                records.setdefault(record.photo_id, []).append(record)
-        last = ids[-1]
-        yield [(photo, folder, records.get(photo.id, [])) for photo, folder in rows]
-
-
-class _Folders:
-    """Each project's folder and derivative folders, confined to the library once per run
-    rather than once per file (the confinement resolves every path component)."""
-
-    def __init__(self, runtime: Runtime, wanted: dict[str, DerivativeSpec]) -> None:
-        self.paths = runtime.paths
-        self.wanted = wanted
-        self._known: dict[str, tuple[Path, dict[str, Path | None]]] = {}
-
-    def of(self, folder: str) -> tuple[Path, dict[str, Path | None]]:
-        if folder not in self._known:
-            dirs: dict[str, Path | None] = {}
-            for kind in self.wanted:
-                try:
-                    dirs[kind] = self.paths.app_dir(folder, DERIVATIVE_DIRS[kind])
-                except UnsafePath:
-                    dirs[kind] = None  # replaced by a link: nothing in it is the library's
-            self._known[folder] = (self.paths.project_dir(folder), dirs)
-        return self._known[folder]
-
-    def derivative_size(self, folder: str, basename: str, kind: str) -> int | None:
-        directory = self.of(folder)[1][kind]
-        if directory is None:
-            return None
-        spec = self.wanted[kind]
-        return regular_file_size(directory / derivative_name(basename, EXTENSIONS[spec.format]))
+            records = records_of(session, [row.id for row in rows])
+        last = rows[-1].id
+        yield [(row, records) for row in rows]
 
 
 def cache_validation(context: JobContext) -> dict[str, Any]:
@@ -239,26 +209,26 @@ def cache_validation(context: JobContext) -> dict[str, Any]:
     runtime = context.runtime
     wanted = specs(runtime.settings.processing)
     keys = {kind: params_key(spec) for kind, spec in wanted.items()}
-    folders = _Folders(runtime, wanted)
+    folders = ProjectFolders(runtime.paths, wanted)
     counts = {"photos": 0, "marked_missing": 0, "stale_dropped": 0, "needing": 0}
     needing: list[int] = []
     for chunk in _chunks(context):
         context.check_canceled()
         missing_ids: list[int] = []
         stale_ids: list[int] = []
-        for photo, folder, records in chunk:
+        for photo, records in chunk:
             counts["photos"] += 1
             source = pick_source(photo.filenames)
-            source_size = regular_file_size(folders.of(folder)[0] / source) if source else None
+            source_size = folders.source_size(photo.folder, source) if source else None
             if source is None or source_size is None:
                 continue  # no readable source: the file checks of maintenance deal with it
-            by_kind = {r.kind: r for r in records}
+            by_kind = records.get(photo.id, {})
             needs = False
             for kind in wanted:
                 record = by_kind.get(kind)
                 size = None
                 if record is not None and record.status == DerivativeStatus.GENERATED:
-                    size = folders.derivative_size(folder, photo.basename, kind)
+                    size = folders.derivative_size(photo.folder, photo.basename, kind)
                 state = standing(
                     record,
                     params_key=keys[kind],

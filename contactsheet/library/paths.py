@@ -30,7 +30,7 @@ DERIVATIVE_DIRS = {"thumbnail": THUMB_DIR, "preview": PREVIEW_DIR}
 DERIVATIVE_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 
 
-def regular_file_size(path: Path) -> int | None:
+def regular_file_size(path: str | os.PathLike[str]) -> int | None:
     """The size of a regular file at `path`; None when nothing is there or it is a link or a
     folder (a file a link points at is never the library's)."""
     try:
@@ -46,10 +46,13 @@ def derivative_name(basename: str, extension: str) -> str:
     confined once)."""
     if extension not in DERIVATIVE_EXTENSIONS.values():
         raise ValueError(f"not a derivative extension: {extension!r}")
-    return f"{basename}.{extension}"
+    name = f"{basename}.{extension}"
+    if not is_single_component(name):
+        raise UnsafePath(f"not a single path component: {name!r}")
+    return name
 
 
-def _is_single_component(name: str) -> bool:
+def is_single_component(name: str) -> bool:
     return (
         bool(name)
         and name not in {".", ".."}
@@ -92,7 +95,7 @@ class LibraryPaths:
 
     def child(self, parent: Path, name: str) -> Path:
         """`parent / name` for a single name component that stays inside `parent`."""
-        if not _is_single_component(name):
+        if not is_single_component(name):
             raise UnsafePath(f"not a single path component: {name!r}")
         path = self.confine(parent / name)
         if path.parent != self.confine(parent):

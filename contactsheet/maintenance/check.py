@@ -21,17 +21,19 @@ from sqlalchemy import select
 from contactsheet.catalog.findings import FindingView, open_findings
 from contactsheet.catalog.photos import file_kind, split_name
 from contactsheet.catalog.projects import active_projects, project_id_of
+from contactsheet.db.chunks import chunked
 from contactsheet.db.enums import ArchiveReason, DerivativeStatus, ProjectStatus
-from contactsheet.db.tables import Derivative, Photo, PhotoFile, Project
+from contactsheet.db.tables import Photo, PhotoFile, Project
 from contactsheet.derivatives.cache import Standing, standing
-from contactsheet.derivatives.params import derivative_path, params_key, specs
+from contactsheet.derivatives.on_disk import ProjectFolders, Records, records_of
+from contactsheet.derivatives.params import params_key, specs
 from contactsheet.errors import UnsafePath
 from contactsheet.imaging.engine import pick_source
 from contactsheet.imaging.fingerprint import fingerprint
 from contactsheet.ingest.indexing import candidate_files
 from contactsheet.library.manifest import ManifestError, read_manifest
 from contactsheet.library.names import name_key
-from contactsheet.library.paths import MANIFEST_NAME, regular_file_size
+from contactsheet.library.paths import MANIFEST_NAME
 from contactsheet.maintenance.disk import FolderListing, folder_state, image_files
 from contactsheet.maintenance.folder_alignment import settled
 from contactsheet.maintenance.leftovers import project_leftovers
@@ -326,32 +328,24 @@ def _derivative_problems(
 ) -> list[Problem]:
     wanted = specs(runtime.settings.processing)
     keys = {kind: params_key(spec) for kind, spec in wanted.items()}
+    folders = ProjectFolders(runtime.paths, wanted)
+    records: Records = {}
     with runtime.db.read() as session:
-        records: dict[int, dict[str, Derivative]] = {}
-        query = (
-            select(Derivative)
-            .join(Photo, Photo.id == Derivative.photo_id)
-            .where(Photo.project_id == project.id)
-        )
-        for record in session.scalars(query):
-            records.setdefault(record.photo_id, {})[record.kind] = record
+        for chunk in chunked([row.id for row in rows]):
+            records.update(records_of(session, chunk))
     problems = []
     for row in rows:
         present = [n for n in row.filenames if listing.has(n)]
         source = pick_source(image_files(present))
         if source is None:
             continue
-        source_size = regular_file_size(runtime.paths.project_dir(project.folder) / source)
+        source_size = folders.source_size(project.folder, source)
         if source_size is None:
             continue
-        for kind, spec in wanted.items():
+        for kind in wanted:
             checked["derivatives"] += 1
             record = records.get(row.id, {}).get(kind)
-            try:
-                path = derivative_path(runtime.paths, project.folder, row.basename, spec)
-            except UnsafePath:
-                path = None
-            size = regular_file_size(path) if path is not None else None
+            size = folders.derivative_size(project.folder, row.basename, kind)
             state = standing(
                 record,
                 params_key=keys[kind],
