@@ -89,6 +89,35 @@ class AuthSettings(BaseModel):
         default_factory=list,
         description="Peers whose X-Forwarded-For is believed; empty means nobody's is.",
     )
+    login_account_max_failures: int = Field(
+        50,
+        ge=1,
+        description="Failed logins per window for the account from all addresses together.",
+    )
+
+
+class SharingSettings(BaseModel):
+    """Shared-link galleries, public asset URLs and downloads (docs/sharing.md)."""
+
+    # A misspelt or renamed setting fails loudly instead of being ignored.
+    model_config = ConfigDict(extra="forbid")
+
+    public_hash_rotate_days: float = Field(
+        21, gt=0, description="A public photo's asset URLs get a new hash this often."
+    )
+    public_hash_valid_days: float = Field(
+        28, gt=0, description="How long an asset URL's hash works from its first day."
+    )
+    download_url_seconds: int = Field(120, ge=1, le=86400)
+    anonymous_requests_per_minute: int = Field(
+        600, ge=1, description="Per address, over /shared/* (a gallery page asks many images)."
+    )
+    destructive_requests_per_minute: int = Field(
+        120, ge=1, description="Per address, over DELETE requests and commits."
+    )
+    upload_requests_per_minute: int = Field(
+        1200, ge=1, description="Per address, over upload requests (one per file or tus chunk)."
+    )
 
 
 class Settings(BaseSettings):
@@ -121,6 +150,7 @@ class Settings(BaseSettings):
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    sharing: SharingSettings = Field(default_factory=SharingSettings)
 
     @field_validator("data")
     @classmethod

@@ -10,6 +10,7 @@ from email.utils import formatdate
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -43,12 +44,18 @@ DERIVATIVE_RESPONSES = _image_responses(*MEDIA_TYPES.values())
 IMAGE_RESPONSES = _image_responses(*BROWSER_FORMATS.values(), *MEDIA_TYPES.values())
 
 
-def _headers(stat: os.stat_result) -> dict[str, str]:
+def _headers(stat: os.stat_result, cache_control: str) -> dict[str, str]:
     return {
         "ETag": f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": cache_control,
         "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
     }
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that saves the file under its own name, whatever its characters."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -64,55 +71,82 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-def _serve_original(request: Request, path: Path, media_type: str) -> Response | None:
+def serve_original(
+    request: Request,
+    path: Path,
+    media_type: str,
+    *,
+    cache_control: str = CACHE_CONTROL,
+    download_as: str | None = None,
+) -> Response | None:
     """Headers and body from one open file, streamed (an original may be large); None when the
-    file is not there (removed or moved since the photo was looked up)."""
+    file is not there (removed or moved since the photo was looked up, or replaced by a link)."""
     try:
         # Non-blocking: a FIFO left under a photo's name must not hang the request.
-        handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
-    except (FileNotFoundError, NotADirectoryError):
+        handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW), "rb")
+    except (FileNotFoundError, NotADirectoryError, OSError):
         return None
     try:
         stat = os.fstat(handle.fileno())
         if not S_ISREG(stat.st_mode):
             handle.close()
             return None
-        headers = _headers(stat)
+        headers = _headers(stat, cache_control)
         if _not_modified(request, headers["ETag"]):
             handle.close()
             return Response(status_code=304, headers=headers)
         headers["Content-Length"] = str(stat.st_size)
+        if download_as is not None:
+            headers["Content-Disposition"] = attachment(download_as)
         return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
     except BaseException:
         handle.close()
         raise
 
 
-def _serve_derivative(request: Request, path: Path, media_type: str) -> Response:
+def _serve_derivative(
+    request: Request, path: Path, media_type: str, cache_control: str
+) -> Response:
     """Headers and body from one open file. A regeneration may rename a new file over this one
     at any moment; an answer must never pair one file's ETag and Content-Length with another
     file's bytes (a FileResponse stats and opens the path again, later: a truncated image)."""
     with path.open("rb") as handle:
-        headers = _headers(os.fstat(handle.fileno()))
+        headers = _headers(os.fstat(handle.fileno()), cache_control)
         if _not_modified(request, headers["ETag"]):
             return Response(status_code=304, headers=headers)
         data = handle.read()
     return Response(data, media_type=media_type, headers=headers)
 
 
-def _derivative_response(
-    request: Request, runtime: Runtime, folder: str, basename: str, kind: str
+def serve_derivative(
+    request: Request,
+    runtime: Runtime,
+    photo_id: int,
+    kind: str,
+    *,
+    cache_control: str = CACHE_CONTROL,
 ) -> Response:
-    photo_id = photo_named(runtime, folder, basename)
+    """The photo's thumbnail or preview, made now if missing."""
     media_type = MEDIA_TYPES[specs(runtime.settings.processing)[kind].format]
     for _attempt in range(2):
         try:
-            return _serve_derivative(request, derivative_file(runtime, photo_id, kind), media_type)
+            path = derivative_file(runtime, photo_id, kind)
+            return _serve_derivative(request, path, media_type, cache_control)
         except PhotoNotFound:
             break  # deleted (or its project) since we looked it up
         except FileNotFoundError:
             continue  # removed between the check and the read: look again
-    raise PhotoNotFound(f"no photo {basename!r} in {folder!r}")
+    raise PhotoNotFound(f"no photo {photo_id}")
+
+
+def _derivative_response(
+    request: Request, runtime: Runtime, folder: str, basename: str, kind: str
+) -> Response:
+    photo_id = photo_named(runtime, folder, basename)
+    try:
+        return serve_derivative(request, runtime, photo_id, kind)
+    except PhotoNotFound:
+        raise PhotoNotFound(f"no photo {basename!r} in {folder!r}") from None
 
 
 @router.get(
@@ -144,7 +178,7 @@ def image(folder: str, basename: Text, request: Request, runtime: RuntimeDep) ->
     photo_id = photo_named(runtime, folder, basename)
     original = viewable_original(runtime, photo_id)
     if original is not None:
-        served = _serve_original(request, original, BROWSER_FORMATS[original.suffix.lower()])
+        served = serve_original(request, original, BROWSER_FORMATS[original.suffix.lower()])
         if served is not None:
             return served
     return _derivative_response(request, runtime, folder, basename, "preview")

@@ -1,7 +1,9 @@
 """The gate in front of every `/api` route: deny by default, admit the admin's session.
 
 Enforced here, once, instead of on each route, so a route added tomorrow is protected without
-anyone remembering to protect it. Only PUBLIC_PATHS and PUBLIC_PREFIXES pass without a session.
+anyone remembering to protect it. Only PUBLIC_PATHS and PUBLIC_PREFIXES pass without a session;
+outside /api, only the shared galleries (`/shared/*`, api/shared.py) serve anything of the
+library, and only what a link makes public.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from contactsheet.runtime import Runtime
 ACCESS_COOKIE = "cs_access"
 REFRESH_COOKIE = "cs_refresh"
 PUBLIC_PATHS = frozenset({"/api/health"})
-PUBLIC_PREFIXES = ("/api/auth/",)
+# A signed download URL carries its own proof (contactsheet/sharing/signed_urls.py).
+PUBLIC_PREFIXES = ("/api/auth/", "/api/downloads/")
 
 
 def is_protected(path: str) -> bool:

@@ -71,10 +71,10 @@ def imports_of(module: Path) -> list[str]:
     return [a or b for a, b in STATIC_IMPORT.findall(text)]
 
 
-def preload_closure() -> list[Path]:
+def preload_closure(entry: str = ENTRY) -> list[Path]:
     """Every module the entry imports, directly or not, in the order first met (not the entry)."""
     seen: dict[Path, None] = {}
-    todo = [(WEB / ENTRY).resolve()]
+    todo = [(WEB / entry).resolve()]
     while todo:
         module = todo.pop(0)
         for specifier in imports_of(module):
@@ -116,26 +116,28 @@ def _digest_of(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-_page_cache: dict[tuple[Path, str], str] = {}
+_page_cache: dict[tuple[Path, str, str], str] = {}
 
 
-def render_page() -> str:
-    """index.html under the current version, with its preloads (made once per version)."""
+def render_page(document: str = "index.html", entry: str = ENTRY) -> str:
+    """A page of the UI (the app's index.html, the shared gallery's gallery.html) under the
+    current version, with its entry's preloads (made once per version)."""
     version = web_version()
-    key = (WEB, version)
+    key = (WEB, version, document)
     if key not in _page_cache:
-        _page_cache.clear()
-        _page_cache[key] = _render(version)
+        if any(cached[1] != version for cached in _page_cache):
+            _page_cache.clear()
+        _page_cache[key] = _render(version, document, entry)
     return _page_cache[key]
 
 
-def _render(version: str) -> str:
+def _render(version: str, document: str, entry: str) -> str:
     base = f"{STATIC_PREFIX}/v-{version}/"
     preloads = "\n".join(
         f'  <link rel="modulepreload" href="{base}{path.relative_to(WEB).as_posix()}">'
-        for path in preload_closure()
+        for path in preload_closure(entry)
     )
-    page = (WEB / "index.html").read_text(encoding="utf-8")
+    page = (WEB / document).read_text(encoding="utf-8")
     page = page.replace(f'"{STATIC_PREFIX}/', f'"{base}')
     return page.replace("  <!-- modulepreload -->", preloads)
 
@@ -168,6 +170,7 @@ def first_page_url(endpoint: str, request: Request) -> str | None:
 @router.get("/")
 @router.get("/login")
 @router.get("/trash")
+@router.get("/links")
 def page() -> HTMLResponse:
     return _page()
 

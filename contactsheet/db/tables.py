@@ -408,6 +408,40 @@ class Finding(Base):
     )
 
 
+class SharedLink(Base):
+    """A gallery for clients at `/shared/<key>`: the link's public photos, read by anyone holding
+    the key (docs/sharing.md). The key is looked up by its digest and then compared in constant
+    time; regenerating it replaces both, so the old key stops working at once."""
+
+    __tablename__ = "shared_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None]
+    allow_downloads: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_shared_links_tenant", "tenant", "id"), NEVER_REUSE_IDS)
+
+
+class SharedLinkPhoto(Base):
+    __tablename__ = "shared_link_photos"
+
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("shared_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    photo_id: Mapped[int] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuthSession(Base):
     """A login. Its refresh token is stored only as a hash; logout revokes it."""
 

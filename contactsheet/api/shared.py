@@ -1,0 +1,177 @@
+"""What a visitor with a shared link's key can reach, without a session (docs/sharing.md): the
+gallery page, its photos (public ones only), their thumbnails and previews under rotating
+hashes, and, when the link allows it, the originals one by one or as a zip.
+
+Every route opens the link through `links.open_link` and the photos through the link's public
+photos, so an unknown, regenerated or expired key, a private photo, or a photo of another link
+all answer the same 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from contactsheet.api.assets import serve_derivative, serve_original
+from contactsheet.api.deps import RuntimeDep
+from contactsheet.api.downloads import zip_response
+from contactsheet.api.params import PhotoId, Text
+from contactsheet.api.webui import PAGE_HEADERS, render_page
+from contactsheet.catalog.bulk import MAX_ITEMS
+from contactsheet.clock import utcnow
+from contactsheet.db.tables import Photo
+from contactsheet.errors import InvalidInput, PhotoNotFound
+from contactsheet.runtime import Runtime
+from contactsheet.sharing import links
+from contactsheet.sharing.keys import MAX_KEY_LENGTH
+from contactsheet.sharing.originals import original
+from contactsheet.sharing.public_hash import hash_is_valid, max_age_seconds, public_hash
+
+router = APIRouter(tags=["shared"])
+Key = Annotated[str, Path(max_length=MAX_KEY_LENGTH)]
+# What a visitor's browser may keep: nothing of the JSON or the downloads (a shared computer).
+NO_STORE = "private, no-store"
+# Public assets may be cached by anyone, but a regenerated image should reach them within a day.
+ASSET_MAX_AGE = 86400
+
+
+def _asset_url(runtime: Runtime, photo_id: int, kind: str) -> str:
+    digest = public_hash(runtime.secret_key, runtime.settings.sharing, photo_id, utcnow())
+    return f"/shared/assets/{photo_id}/{digest}/{kind}"
+
+
+def _item(runtime: Runtime, link: links.OpenLink, photo: Photo) -> dict[str, Any]:
+    located = link.show_location and photo.gps_lat is not None and photo.gps_lon is not None
+    return {
+        "id": photo.id,
+        "name": photo.basename,
+        "width": photo.width,
+        "height": photo.height,
+        "orientation": photo.orientation,
+        "taken_at": photo.taken_at.isoformat(),
+        "thumbhash": photo.thumbhash,
+        "thumbnail_url": _asset_url(runtime, photo.id, "thumbnail"),
+        "preview_url": _asset_url(runtime, photo.id, "preview"),
+        "download_url": (
+            f"/shared/api/{quote(link.key)}/photos/{photo.id}/original"
+            if link.allow_downloads
+            else None
+        ),
+        "location": {"lat": photo.gps_lat, "lon": photo.gps_lon} if located else None,
+    }
+
+
+@router.get("/shared/api/{key}")
+def gallery(
+    key: Key,
+    runtime: RuntimeDep,
+    cursor: Annotated[Text | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> JSONResponse:
+    """The link's title and a page of its public photos (taken_at, then id). 404 for any key
+    that does not open a link."""
+    link = links.open_link(runtime, key)
+    page, next_cursor, total = links.public_photos(runtime, link, cursor, limit)
+    body = {
+        "title": link.title,
+        "description": link.description,
+        "allow_downloads": link.allow_downloads,
+        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        "photo_count": total,
+        "zip_url": f"/shared/api/{quote(link.key)}/download.zip" if link.allow_downloads else None,
+        "items": [_item(runtime, link, photo) for photo, _folder in page],
+        "next_cursor": next_cursor,
+    }
+    return JSONResponse(body, headers={"Cache-Control": NO_STORE})
+
+
+def _downloadable(runtime: Runtime, key: str, ids: list[int] | None) -> list[int]:
+    link = links.open_link(runtime, key)
+    if not link.allow_downloads:
+        raise PhotoNotFound("this gallery does not offer downloads")
+    shown = links.shared_photo_ids(runtime, link, ids)
+    if not shown:
+        raise PhotoNotFound("no such photo in this gallery")
+    return shown
+
+
+@router.get(
+    "/shared/api/{key}/photos/{photo_id}/original",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def shared_original(key: Key, photo_id: PhotoId, request: Request, runtime: RuntimeDep) -> Response:
+    """The photo's original (its JPG when it has one) as an attachment, when the link allows
+    downloads."""
+    _downloadable(runtime, key, [photo_id])
+    found = original(runtime, photo_id)
+    served = serve_original(
+        request, found.path, found.media_type, cache_control=NO_STORE, download_as=found.filename
+    )
+    if served is None:
+        raise PhotoNotFound("the photo's file is not available")
+    return served
+
+
+@router.get(
+    "/shared/api/{key}/download.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def shared_zip(
+    key: Key,
+    runtime: RuntimeDep,
+    ids: Annotated[str | None, Query(max_length=MAX_ITEMS * 11, pattern=r"^[0-9,]*$")] = None,
+) -> Response:
+    """Every public photo of the link as one zip (`ids=1,2,3` narrows it), when the link allows
+    downloads."""
+    chosen = None
+    if ids:
+        chosen = [int(part) for part in ids.split(",") if part]
+        if len(chosen) > MAX_ITEMS:
+            raise InvalidInput(f"at most {MAX_ITEMS} photos per zip")
+    shown = _downloadable(runtime, key, chosen)
+    title = links.open_link(runtime, key).title
+    safe_title = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "photos"
+    return zip_response(runtime, shown, "all", f"{safe_title}.zip", NO_STORE)
+
+
+@router.get(
+    "/shared/assets/{photo_id}/{digest}/{kind}",
+    response_class=Response,
+    responses={200: {"content": {"image/webp": {}, "image/jpeg": {}}}, 304: {}},
+)
+def shared_asset(
+    photo_id: PhotoId,
+    digest: Annotated[str, Path(max_length=64)],
+    kind: Literal["thumbnail", "preview"],
+    request: Request,
+    runtime: RuntimeDep,
+) -> Response:
+    """A public photo's thumbnail or preview. 404 for a stale or guessed hash, and for a photo
+    that is private or in no link that has not expired."""
+    now = utcnow()
+    settings = runtime.settings.sharing
+    if not hash_is_valid(runtime.secret_key, settings, photo_id, digest, now):
+        raise PhotoNotFound("no such image")
+    if not links.publicly_shared(runtime, photo_id):
+        raise PhotoNotFound("no such image")
+    max_age = min(ASSET_MAX_AGE, max_age_seconds(settings, now))
+    return serve_derivative(
+        request, runtime, photo_id, kind, cache_control=f"public, max-age={max_age}"
+    )
+
+
+@router.get("/shared/{key}", include_in_schema=False)
+def gallery_page(key: Key, runtime: RuntimeDep) -> HTMLResponse:
+    """The gallery. For a key that opens nothing the same page answers 404 and says so."""
+    try:
+        links.open_link(runtime, key)
+        status = 200
+    except links.LinkNotFound:
+        status = 404
+    headers = {**PAGE_HEADERS, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return HTMLResponse(render_page("gallery.html", "gallery.js"), status, headers=headers)
