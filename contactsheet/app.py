@@ -32,6 +32,9 @@ from contactsheet.api import (
 )
 from contactsheet.api.errors import ERROR_RESPONSES, install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
+from contactsheet.api.request_limits import RequestLimits
+from contactsheet.api.same_origin import SameOriginWrites
+from contactsheet.api.security_headers import SecurityHeaders
 from contactsheet.api.tus import TUS_PREFIX, tus_router
 from contactsheet.handlers import default_registry
 from contactsheet.jobs.events import EventHub, on_publish, remove_listener
@@ -81,7 +84,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
     app.state.runtime = runtime
     app.state.registry = registry
     app.state.hub = hub
-    install_error_handlers(app)
+    install_error_handlers(app, runtime.settings.data)
     for router in (
         auth.router,
         health.router,
@@ -106,9 +109,11 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
 
     app.mount(webui.STATIC_PREFIX, webui.static_files(), name="static")
 
-    # Each add wraps the previous, so the last added runs first: size limit, CORS (preflights
-    # carry no cookie), then the gate.
+    # Each add wraps the previous, so the last added runs first: security headers on every
+    # answer, the size limit, the rate limits, CORS (preflights carry no cookie), the
+    # same-origin check of cookie-carrying writes, then the gate.
     app.add_middleware(AdminGuard, runtime=runtime)
+    app.add_middleware(SameOriginWrites, allowed_origins=runtime.settings.cors_origins)
     if runtime.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -117,10 +122,12 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RequestLimits, runtime=runtime)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=JSON_BODY_LIMIT,
         streaming_suffixes=STREAMING_SUFFIXES,
         streaming_prefixes=(TUS_PREFIX,),
     )
+    app.add_middleware(SecurityHeaders)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contactsheet.auth.bootstrap import load_or_create_secret_key
-from contactsheet.auth.ratelimit import FailureLimiter
+from contactsheet.auth.ratelimit import RateLimits
 from contactsheet.config import Settings
 from contactsheet.db import Database
 from contactsheet.db.migrate import upgrade
@@ -21,12 +21,11 @@ class Runtime:
     db: Database
     paths: LibraryPaths
     secret_key: str
-    login_limiter: FailureLimiter = field(init=False)
+    limits: RateLimits = field(init=False)
     queue: JobQueue = field(init=False)
 
     def __post_init__(self) -> None:
-        auth = self.settings.auth
-        self.login_limiter = FailureLimiter(auth.login_max_failures, auth.login_window_seconds)
+        self.limits = RateLimits(self.settings.auth, self.settings.sharing)
         config = self.settings.pipeline
         catalogue = catalogue_with_extensions(config.handler_modules)
         self.queue = JobQueue(self.db, config, catalogue, self.settings.tenant)

@@ -1,5 +1,6 @@
-"""Every /api route needs the admin session, except /api/auth/* and /api/health
-(docs/architecture.md, "Deny by default")."""
+"""Every /api route needs the admin session, except /api/auth/*, /api/health and the signed
+download URLs, which carry their own proof (docs/architecture.md, "Deny by default";
+docs/security.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-PUBLIC = re.compile(r"^/api/(auth/.*|health)$")
+PUBLIC = re.compile(r"^/api/(auth/.*|health|downloads/\{token\})$")
 BODY_METHODS = {"POST", "PATCH", "PUT"}
 EXPECTED_PROTECTED = {
     ("GET", "/api/projects"),
@@ -68,6 +69,13 @@ def test_any_api_path_is_denied_by_default(client: TestClient, method: str) -> N
     # document, is protected without anyone remembering to protect it.
     for path in ("/api/projects", "/api/not-a-route-yet", "/api/photos/1/delete", "/api/events"):
         _assert_401_json(_call(client, method, path), f"{method} {path}")
+
+
+def test_a_download_url_without_a_valid_token_is_refused(client: TestClient) -> None:
+    for token in ("x", "a.b.c", "x" * 1500):
+        response = client.get(f"/api/downloads/{token}")
+        assert response.status_code == 403, token
+        assert response.json()["error"]["code"] == "forbidden"
 
 
 def test_public_routes_stay_public(client: TestClient) -> None:

@@ -15,7 +15,7 @@ from contactsheet.auth.passwords import ADMIN_USERNAME
 from contactsheet.auth.sessions import IssuedTokens
 from contactsheet.auth.tokens import read_access_token
 from contactsheet.clock import utcnow
-from contactsheet.errors import NotAuthenticated, RateLimited
+from contactsheet.errors import RateLimited
 from contactsheet.runtime import Runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -64,30 +64,24 @@ def _clear_cookies(response: Response, runtime: Runtime) -> None:
 async def login(
     body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep
 ) -> SessionInfo:
-    """Log in as the admin. Ten failures in five minutes from one address answer 429."""
+    """Log in as the admin. Ten failures in five minutes from one address (or fifty against the
+    account from all addresses) answer 429 with Retry-After."""
     ip = client_ip(request, runtime.settings.auth.trusted_proxies)
-    limiter = runtime.login_limiter
-    wait, stamp = limiter.begin_attempt(ip)
-    if stamp is None:
+    limits = runtime.limits
+    if wait := limits.begin_login(ip, body.username):
         raise RateLimited(f"too many failed logins; try again in {wait} s", retry_after=wait)
-    try:
-        tokens = await anyio.to_thread.run_sync(
-            lambda: sessions.login(
-                runtime.db,
-                runtime.secret_key,
-                runtime.settings.auth,
-                body.username,
-                body.password,
-                client_ip=ip,
-                user_agent=request.headers.get("user-agent"),
-            )
+    tokens = await anyio.to_thread.run_sync(
+        lambda: sessions.login(
+            runtime.db,
+            runtime.secret_key,
+            runtime.settings.auth,
+            body.username,
+            body.password,
+            client_ip=ip,
+            user_agent=request.headers.get("user-agent"),
         )
-    except NotAuthenticated:
-        raise  # the attempt stays counted
-    except BaseException:
-        limiter.withdraw(ip, stamp)
-        raise
-    limiter.reset(ip)
+    )
+    limits.login_succeeded(ip, body.username)
     _set_cookies(response, runtime, tokens)
     return SessionInfo(username=tokens.username, access_expires_in=tokens.access_max_age)
 

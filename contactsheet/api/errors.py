@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -70,11 +71,24 @@ def _describe(errors: list[dict[str, object]]) -> str:
     return "; ".join(parts)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def without_paths(message: str, library_root: Path | None) -> str:
+    """`message` with the library's place on this machine taken out: a path inside it is shown
+    relative to it (a client has no business knowing where the server keeps its files)."""
+    if library_root is None:
+        return message
+    root = str(library_root)
+    return message.replace(root + "/", "").replace(root, "the library")
+
+
+def install_error_handlers(app: FastAPI, library_root: Path | None = None) -> None:
     @app.exception_handler(ContactSheetError)
     async def _domain(_request: Request, exc: ContactSheetError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+        message = without_paths(exc.message, library_root)
+        details = exc.details
+        if isinstance(details, str):
+            details = without_paths(details, library_root)
+        return error_response(exc.status, exc.code, message, details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,6 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        message = without_paths(message, library_root)
         return error_response(
             exc.status_code, _http_code(exc.status_code), message, None, exc.headers
         )
