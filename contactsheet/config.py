@@ -110,7 +110,10 @@ class SharingSettings(BaseModel):
     )
     download_url_seconds: int = Field(120, ge=1, le=86400)
     anonymous_requests_per_minute: int = Field(
-        600, ge=1, description="Per address, over /shared/* (a gallery page asks many images)."
+        600, ge=1, description="Per address, over the gallery API, its downloads and its page."
+    )
+    asset_requests_per_minute: int = Field(
+        6000, ge=1, description="Per address, over the galleries' thumbnails and previews."
     )
     destructive_requests_per_minute: int = Field(
         120, ge=1, description="Per address, over DELETE requests and commits."

@@ -5,7 +5,8 @@ fails, and so does any answer the document does not describe (an undocumented st
 content type or header, or a body that does not match its schema).
 
 Left out: DELETE routes and `/api/auth/*` (they end the session or the data the other cases
-work on) and `/api/events` (a stream that never ends).
+work on) and `/api/events` (a stream that never ends). The routes a visitor reaches without a
+session (`/shared/*`, signed downloads) are fuzzed a second time without it.
 
 `API_FUZZ_EXAMPLES` raises the cases per operation (`make fuzz`); the default keeps the
 module within a few minutes for the suite."""
@@ -66,6 +67,14 @@ def _settings(folder: Path, database_url: str) -> Settings:
         pipeline={"scheduler_enabled": False, "workers_in_serve": False},  # type: ignore[arg-type]
         # One session for the whole campaign, however long `make fuzz` makes it.
         auth={"access_token_minutes": 24 * 60},  # type: ignore[arg-type]
+        # The fuzzer repeats destructive and anonymous calls far faster than anyone would; the
+        # limits have tests of their own (tests/test_hardening.py).
+        sharing={  # type: ignore[arg-type]
+            "anonymous_requests_per_minute": 10**6,
+            "asset_requests_per_minute": 10**6,
+            "destructive_requests_per_minute": 10**6,
+            "upload_requests_per_minute": 10**6,
+        },
     )
 
 
@@ -152,6 +161,21 @@ def target(
 )
 def test_operation(case: schemathesis.Case, target: Target) -> None:
     target.call(case)
+
+
+# What a visitor without a session reaches: the shared galleries and signed downloads.
+anonymous_schema = schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT), config=CONFIG).include(
+    path_regex="^/(shared/|api/downloads/)"
+)
+
+
+@anonymous_schema.parametrize()
+@hypothesis.settings(
+    deadline=None, suppress_health_check=list(hypothesis.HealthCheck), database=None
+)
+def test_anonymous_operation(case: schemathesis.Case, target: Target) -> None:
+    target.cases += 1
+    target.count(case.call_and_validate(app=target.app).status_code)
 
 
 def test_sequences_of_operations(target: Target) -> None:

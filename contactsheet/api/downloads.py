@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contactsheet.api.assets import attachment, serve_original
 from contactsheet.api.deps import RuntimeDep
-from contactsheet.api.params import PhotoId, Text
+from contactsheet.api.params import PhotoId, Text, id_list
 from contactsheet.catalog.bulk import MAX_ITEMS
 from contactsheet.clock import utcnow
 from contactsheet.errors import InvalidInput, PhotoNotFound
@@ -85,8 +85,7 @@ async def _zip_request(request: Request) -> ZipRequest:
     try:
         if content_type in FORM_TYPES:
             form = await request.form()
-            raw_ids = str(form.get("photo_ids", ""))
-            ids = [int(part) for part in raw_ids.split(",") if part.strip()]
+            ids = id_list(str(form.get("photo_ids", "")), MAX_ITEMS)
             return ZipRequest(photo_ids=ids, files=str(form.get("files", "all")))  # type: ignore[arg-type]
         return ZipRequest.model_validate_json(await request.body())
     except (ValidationError, ValueError) as exc:

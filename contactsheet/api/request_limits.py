@@ -1,5 +1,6 @@
 """Per-address limits on the requests an attacker would repeat (docs/security.md): the anonymous
-gallery and signed-download routes, destructive requests, uploads. Login has its own limits
+gallery and signed-download routes, the gallery's images (far more of them: a visitor scrolling
+a large gallery asks hundreds a minute), destructive requests, uploads. Login has its own limits
 (api/auth.py). Over the limit: 429 with Retry-After."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ DESTRUCTIVE_SUFFIXES = ("/commit-changes", "/move", "/regenerate", "/restore")
 
 def rule_of(method: str, path: str) -> str | None:
     """Which limit a request counts against, if any."""
+    if path.startswith("/shared/assets/"):
+        return "assets"
     if path.startswith(("/shared/", "/api/downloads/")):
         return "anonymous"
     if method in {"POST", "PATCH", "PUT"} and (

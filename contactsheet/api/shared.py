@@ -9,8 +9,7 @@ all answer the same 404.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,17 +17,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from contactsheet.api.assets import serve_derivative, serve_original
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.downloads import zip_response
-from contactsheet.api.params import PhotoId, Text
+from contactsheet.api.params import PhotoId, Text, id_list
 from contactsheet.api.webui import PAGE_HEADERS, render_page
 from contactsheet.catalog.bulk import MAX_ITEMS
 from contactsheet.clock import utcnow
-from contactsheet.db.tables import Photo
-from contactsheet.errors import InvalidInput, PhotoNotFound
+from contactsheet.errors import PhotoNotFound
 from contactsheet.runtime import Runtime
 from contactsheet.sharing import links
 from contactsheet.sharing.keys import MAX_KEY_LENGTH
 from contactsheet.sharing.originals import original
-from contactsheet.sharing.public_hash import hash_is_valid, max_age_seconds, public_hash
+from contactsheet.sharing.public_hash import hash_is_valid, max_age_seconds
+from contactsheet.sharing.visitor_view import gallery_page
 
 router = APIRouter(tags=["shared"])
 Key = Annotated[str, Path(max_length=MAX_KEY_LENGTH)]
@@ -36,32 +35,6 @@ Key = Annotated[str, Path(max_length=MAX_KEY_LENGTH)]
 NO_STORE = "private, no-store"
 # Public assets may be cached by anyone, but a regenerated image should reach them within a day.
 ASSET_MAX_AGE = 86400
-
-
-def _asset_url(runtime: Runtime, photo_id: int, kind: str) -> str:
-    digest = public_hash(runtime.secret_key, runtime.settings.sharing, photo_id, utcnow())
-    return f"/shared/assets/{photo_id}/{digest}/{kind}"
-
-
-def _item(runtime: Runtime, link: links.OpenLink, photo: Photo) -> dict[str, Any]:
-    located = link.show_location and photo.gps_lat is not None and photo.gps_lon is not None
-    return {
-        "id": photo.id,
-        "name": photo.basename,
-        "width": photo.width,
-        "height": photo.height,
-        "orientation": photo.orientation,
-        "taken_at": photo.taken_at.isoformat(),
-        "thumbhash": photo.thumbhash,
-        "thumbnail_url": _asset_url(runtime, photo.id, "thumbnail"),
-        "preview_url": _asset_url(runtime, photo.id, "preview"),
-        "download_url": (
-            f"/shared/api/{quote(link.key)}/photos/{photo.id}/original"
-            if link.allow_downloads
-            else None
-        ),
-        "location": {"lat": photo.gps_lat, "lon": photo.gps_lon} if located else None,
-    }
 
 
 @router.get("/shared/api/{key}")
@@ -73,18 +46,7 @@ def gallery(
 ) -> JSONResponse:
     """The link's title and a page of its public photos (taken_at, then id). 404 for any key
     that does not open a link."""
-    link = links.open_link(runtime, key)
-    page, next_cursor, total = links.public_photos(runtime, link, cursor, limit)
-    body = {
-        "title": link.title,
-        "description": link.description,
-        "allow_downloads": link.allow_downloads,
-        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
-        "photo_count": total,
-        "zip_url": f"/shared/api/{quote(link.key)}/download.zip" if link.allow_downloads else None,
-        "items": [_item(runtime, link, photo) for photo, _folder in page],
-        "next_cursor": next_cursor,
-    }
+    body = gallery_page(runtime, links.open_link(runtime, key), cursor, limit)
     return JSONResponse(body, headers={"Cache-Control": NO_STORE})
 
 
@@ -128,11 +90,7 @@ def shared_zip(
 ) -> Response:
     """Every public photo of the link as one zip (`ids=1,2,3` narrows it), when the link allows
     downloads."""
-    chosen = None
-    if ids:
-        chosen = [int(part) for part in ids.split(",") if part]
-        if len(chosen) > MAX_ITEMS:
-            raise InvalidInput(f"at most {MAX_ITEMS} photos per zip")
+    chosen = id_list(ids) if ids else None
     shown = _downloadable(runtime, key, chosen)
     title = links.open_link(runtime, key).title
     safe_title = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "photos"
@@ -166,7 +124,7 @@ def shared_asset(
 
 
 @router.get("/shared/{key}", include_in_schema=False)
-def gallery_page(key: Key, runtime: RuntimeDep) -> HTMLResponse:
+def gallery_document(key: Key, runtime: RuntimeDep) -> HTMLResponse:
     """The gallery. For a key that opens nothing the same page answers 404 and says so."""
     try:
         links.open_link(runtime, key)

@@ -35,6 +35,7 @@ class RateLimits:
         )
         self.rules: dict[str, RateLimitItem] = {
             "anonymous": RateLimitItemPerMinute(sharing.anonymous_requests_per_minute),
+            "assets": RateLimitItemPerMinute(sharing.asset_requests_per_minute),
             "destructive": RateLimitItemPerMinute(sharing.destructive_requests_per_minute),
             "upload": RateLimitItemPerMinute(sharing.upload_requests_per_minute),
         }
