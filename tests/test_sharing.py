@@ -357,3 +357,28 @@ def test_same_names_from_two_projects_do_not_overwrite_each_other(admin: TestCli
     names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
     assert sorted(names) == ["DSC05140.JPG", "dsc05140 (2).jpg"]
     assert all("/" not in name for name in names)
+
+
+def test_a_link_planted_in_place_of_an_original_is_never_read_through(
+    app: FastAPI, admin: TestClient, runtime: Runtime, shoot: dict, tmp_path: Any
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"not for the client")
+    original = runtime.paths.project_dir(shoot["folder"]) / "DSC05140.JPG"
+    original.unlink()
+    original.symlink_to(secret)
+    anon = _anonymous(app)
+    key = shoot["link"]["key"]
+    photo = shoot["public"][0]
+    single = anon.get(f"/shared/api/{key}/photos/{photo}/original")
+    assert single.status_code in {400, 404} and b"not for the client" not in single.content
+    archive = anon.get(f"/shared/api/{key}/download.zip")
+    assert archive.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(archive.content)).namelist() == ["DSC05141.JPG"]
+    assert b"not for the client" not in archive.content
+    signed = admin.post(
+        f"/api/projects/{shoot['folder']}/download-url", json={"filename": "DSC05140.JPG"}
+    ).json()["url"]
+    refused = anon.get(signed)
+    assert refused.status_code in {400, 404} and b"not for the client" not in refused.content
+    assert str(tmp_path) not in refused.text

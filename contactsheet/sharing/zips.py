@@ -21,7 +21,7 @@ from zipstream import ZIP_STORED, ZipStream
 from contactsheet.catalog.photos import file_kind, split_name
 from contactsheet.db.enums import ProjectStatus
 from contactsheet.db.tables import Photo, Project
-from contactsheet.errors import InvalidInput, NotFound
+from contactsheet.errors import InvalidInput, NotFound, UnsafePath
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
 
@@ -86,11 +86,11 @@ def originals(runtime: Runtime, photo_ids: Iterable[int], files: str = "all") ->
         for filename in sorted(filenames):
             if file_kind(filename) not in kinds:
                 continue
-            path = runtime.paths.child(directory, filename)
             try:
+                path = runtime.paths.child(directory, filename)
                 found = os.lstat(path)
-            except OSError:
-                continue
+            except (UnsafePath, OSError):
+                continue  # gone, or a link leading out of its folder: never read through
             if not stat.S_ISREG(found.st_mode):
                 continue
             entries.append(Entry(path, _unique(filename, taken), found.st_size))
