@@ -59,6 +59,11 @@ const PATHS = {
   check: "M5 12l5 5L20 7",
   more: "M5 12h.01M12 12h.01M19 12h.01",
   pencil: "M4 20h4L19 9l-4-4L4 16zM14 6l4 4",
+  link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  share: "M12 15V3m0 0-4 4m4-4 4 4M5 11v9h14v-9",
+  download: "M12 4v12m0 0-5-5m5 5 5-5M4 20h16",
+  copy: "M8 8h12v12H8zM16 8V4H4v12h4",
+  external: "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
 };
 
 export function icon(name, label) {

@@ -11,6 +11,7 @@ export function current() {
   if (path === "/login") return { name: "login", params };
   if (path === "/photos") return { name: "photos", folder: null, params };
   if (path === "/trash") return { name: "trash", params };
+  if (path === "/links") return { name: "links", params };
   if ((match = path.match(/^\/projects\/([^/]+)$/))) {
     return { name: "photos", folder: decodeURIComponent(match[1]), params };
   }

@@ -8,10 +8,11 @@ import * as projects from "../model/projects.js";
 import { createCommitBar } from "./commitbar.js";
 import { mountPhotos } from "./photos.js";
 import { createProcesses } from "./processes.js";
+import { mountLinks } from "./links.js";
 import { mountProjects } from "./projects.js";
 import { mountTrash } from "./trash.js";
 
-const PAGES = { projects: mountProjects, photos: mountPhotos, trash: mountTrash };
+const PAGES = { projects: mountProjects, photos: mountPhotos, trash: mountTrash, links: mountLinks };
 
 function navLink(href, label, iconName, current) {
   return h(
@@ -84,6 +85,7 @@ export function createShell(root, { onLogout }) {
       side.querySelector(".side-links"),
       h("li", {}, navLink("/", "Projects", "folder", where?.name === "projects")),
       h("li", {}, navLink("/photos", "All Photos", "photos", where?.name === "photos" && !folder)),
+      h("li", {}, navLink("/links", "Shared links", "link", where?.name === "links")),
       h("li", {}, navLink("/trash", "Trash", "trash", where?.name === "trash")),
     );
     fill(

@@ -1,15 +1,18 @@
 // The bar above the grid while photos are selected: what every selected photo should become
-// (keep, rating, flag, tags, visibility), moving them to another project, and regenerating their
-// thumbnails and previews. Edits go through model/culling.js (shown at once, rolled back when
-// refused); the rest are requests whose work runs as jobs in the processes panel.
+// (keep, rating, flag, tags, visibility), moving them to another project, regenerating their
+// thumbnails and previews, sharing them by a link and downloading them as a zip. Edits go
+// through model/culling.js (shown at once, rolled back when refused); moves and regeneration are
+// requests whose work runs as jobs in the processes panel.
 
-import { bulk } from "../lib/api.js";
+import { BULK_LIMIT, bulk } from "../lib/api.js";
 import { h, icon } from "../lib/dom.js";
+import { downloadZip } from "../lib/download.js";
 import { count } from "../lib/format.js";
 import { notify, notifyError } from "../lib/notices.js";
 import { addTags, removeTags, setKeep, setPick, setRating, setVisibility } from "../model/culling.js";
 import * as projects from "../model/projects.js";
 import { openDialog, promptDialog } from "./dialog.js";
+import { shareSelection } from "./sharedialog.js";
 
 function button(text, label, onclick, { iconName, className = "" } = {}) {
   return h(
@@ -140,7 +143,34 @@ export function createToolbar(ctx) {
     }
   }
 
+  async function download() {
+    const chosen = ids();
+    if (!chosen.length) return;
+    // One zip is one request, and the API takes as many photos in one as in a bulk edit.
+    if (chosen.length > BULK_LIMIT) {
+      notify(
+        `${count(chosen.length, "photo")} are too many for one zip: it holds at most ${BULK_LIMIT.toLocaleString()}. Select fewer (narrow the filters) and download in parts.`,
+        { kind: "error" },
+      );
+      return;
+    }
+    try {
+      await downloadZip(chosen);
+      notify(`Downloading ${count(chosen.length, "photo")} as a zip: the browser saves it as it arrives`);
+    } catch (error) {
+      notifyError("The download did not start", error);
+    }
+  }
+
   more.append(
+    group(
+      "Share",
+      button("Share…", "Share by a link", () => shareSelection(ctx, ids()), { iconName: "share", className: "share" }),
+      button("Download", "Download the originals as a zip", () => download(), {
+        iconName: "download",
+        className: "download",
+      }),
+    ),
     group(
       "Tags",
       button("Add tags…", "Add tags", () => editTags(true), { className: "add-tags" }),
