@@ -32,7 +32,7 @@ from contactsheet.api import (
 )
 from contactsheet.api.errors import ERROR_RESPONSES, install_error_handlers
 from contactsheet.api.guard import AdminGuard, BodySizeLimit
-from contactsheet.api.request_limits import RequestLimits
+from contactsheet.api.request_limits import ANONYMOUS_RULES, SESSION_RULES, RequestLimits
 from contactsheet.api.same_origin import SameOriginWrites
 from contactsheet.api.security_headers import SecurityHeaders
 from contactsheet.api.tus import TUS_PREFIX, tus_router
@@ -110,8 +110,10 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
     app.mount(webui.STATIC_PREFIX, webui.static_files(), name="static")
 
     # Each add wraps the previous, so the last added runs first: security headers on every
-    # answer, the size limit, the rate limits, CORS (preflights carry no cookie), the
-    # same-origin check of cookie-carrying writes, then the gate.
+    # answer, the size limit, the visitors' rate limits, CORS (preflights carry no cookie), the
+    # same-origin check of cookie-carrying writes, the gate, then the limits of the admin's
+    # destructive requests and uploads.
+    app.add_middleware(RequestLimits, runtime=runtime, rules=SESSION_RULES)
     app.add_middleware(AdminGuard, runtime=runtime)
     app.add_middleware(SameOriginWrites, allowed_origins=runtime.settings.cors_origins)
     if runtime.settings.cors_origins:
@@ -122,7 +124,7 @@ def create_app(runtime: Runtime, *, pipeline: Pipeline | None = None) -> FastAPI
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(RequestLimits, runtime=runtime)
+    app.add_middleware(RequestLimits, runtime=runtime, rules=ANONYMOUS_RULES)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=JSON_BODY_LIMIT,

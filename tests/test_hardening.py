@@ -69,6 +69,11 @@ def test_images_carry_them_too(admin: TestClient) -> None:
         ({"sec-fetch-site": "cross-site", "origin": "https://evil.example"}, False),
         ({"sec-fetch-site": "same-site", "origin": "http://photos.testserver"}, False),
         ({"sec-fetch-site": "cross-site"}, False),
+        # Origin decides when a browser sends it, whatever else the request claims.
+        ({"sec-fetch-site": "same-origin", "origin": "https://evil.example"}, False),
+        ({"sec-fetch-site": "none", "origin": "https://evil.example"}, False),
+        ({"origin": "http://testserver.evil.example"}, False),
+        ({"origin": "http://user@testserver"}, False),
     ],
 )
 def test_a_write_with_the_session_cookie_must_come_from_our_origin(
@@ -157,6 +162,14 @@ def test_destructive_requests_and_uploads_are_limited(strict: FastAPI) -> None:
             files = [("files", ("A.JPG", distinct_jpegs(1)[0][1], "image/jpeg"))]
             answer = client.post(f"/api/projects/{folder}/upload", files=files)
             assert answer.status_code == expected, answer.text
+
+
+def test_refused_anonymous_requests_do_not_use_up_the_admins_budget(strict: FastAPI) -> None:
+    with TestClient(strict) as client:
+        for _ in range(10):
+            assert client.delete("/api/projects/nothing").status_code == 401
+        login(client)
+        assert client.delete("/api/projects/nothing").status_code == 404
 
 
 def test_cors_is_closed_unless_configured(client: TestClient) -> None:

@@ -91,10 +91,11 @@ def test_a_link_shows_and_serves_only_its_public_photos(app: FastAPI, shoot: dic
         assert original.headers["content-disposition"].startswith("attachment;")
 
     # The private photo, by every route and form, even with a correctly made hash.
-    digest = public_hash(app.state.runtime.secret_key, _sharing(app), private, utcnow())
+    link_id = shoot["link"]["id"]
+    digest = public_hash(app.state.runtime.secret_key, _sharing(app), key, private, utcnow())
     for url in (
-        f"/shared/assets/{private}/{digest}/thumbnail",
-        f"/shared/assets/{private}/{digest}/preview",
+        f"/shared/assets/{link_id}/{private}/{digest}/thumbnail",
+        f"/shared/assets/{link_id}/{private}/{digest}/preview",
         f"/shared/api/{key}/photos/{private}/original",
         f"/shared/api/{key}/download.zip?ids={private}",
     ):
@@ -163,17 +164,57 @@ def test_unknown_regenerated_and_expired_keys_answer_the_same_404(
         assert answer.json() == unknown.json()
     assert expired_page.status_code == 404
     assert anon.get(link["url"]).status_code == 404
-    # The old key's assets and downloads went with it.
+    # The old key's downloads went with it.
     assert anon.get(f"/shared/api/{link['key']}/download.zip").status_code == 404
     # Cleared expiry: the link works again.
     admin.patch(f"/api/shared-links/{link['id']}", json={"expires_at": None})
     assert _gallery(anon, regenerated["key"]).status_code == 200
 
 
-def test_short_and_odd_keys_are_refused_before_any_lookup(app: FastAPI, shoot: dict) -> None:
+def test_short_long_and_odd_keys_answer_the_same_404(app: FastAPI, shoot: dict) -> None:
     anon = _anonymous(app)
-    for key in ("a", "x" * 31, "é" * 40, "%00" * 12, shoot["link"]["key"][:-1]):
-        assert _gallery(anon, key).status_code in {400, 404}, key
+    unknown = _gallery(anon, "x" * 43).json()
+    for key in ("a", "x" * 31, "x" * 65, "é" * 40, "%00" * 12, shoot["link"]["key"][:-1]):
+        answer = _gallery(anon, key)
+        assert answer.status_code == 404, key
+        assert answer.json() == unknown
+
+
+def test_a_new_key_takes_the_old_image_urls_with_it(
+    app: FastAPI, admin: TestClient, shoot: dict
+) -> None:
+    anon = _anonymous(app)
+    link = shoot["link"]
+    old = _gallery(anon, link["key"]).json()["items"][0]["thumbnail_url"]
+    assert anon.get(old).status_code == 200
+    renewed = admin.post(f"/api/shared-links/{link['id']}/regenerate").json()
+    assert anon.get(old).status_code == 404
+    new = _gallery(anon, renewed["key"]).json()["items"][0]["thumbnail_url"]
+    assert new != old and anon.get(new).status_code == 200
+    # A photo in two links: each link's URLs stand on their own.
+    other = _link(admin, shoot["public"][:1])
+    assert admin.delete(f"/api/shared-links/{other['id']}").status_code == 204
+    assert anon.get(new).status_code == 200
+
+
+def test_odd_hashes_are_a_404_not_a_500(app: FastAPI, shoot: dict) -> None:
+    anon = _anonymous(app)
+    link_id, photo = shoot["link"]["id"], shoot["public"][0]
+    for digest in ("é" * 22, "%FF" * 22, "0" * 21, "0" * 64, "%00" * 22):
+        answer = anon.get(f"/shared/assets/{link_id}/{photo}/{digest}/thumbnail")
+        assert answer.status_code in {400, 404}, digest
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_visitor_is_not_told_why_a_file_is_missing(
+    app: FastAPI, runtime: Runtime, shoot: dict
+) -> None:
+    anon = _anonymous(app)
+    key, photo = shoot["link"]["key"], shoot["public"][0]
+    (runtime.paths.project_dir(shoot["folder"]) / "DSC05140.JPG").unlink()
+    answer = anon.get(f"/shared/api/{key}/photos/{photo}/original")
+    assert answer.status_code == 404
+    assert "DSC05140" not in answer.text and "Shoot" not in answer.text
 
 
 def test_a_public_hash_works_inside_its_28_days_and_not_after(app: FastAPI, shoot: dict) -> None:
@@ -288,6 +329,15 @@ def test_managing_links(admin: TestClient, shoot: dict) -> None:
         f"/api/shared-links/{link['id']}", json={"expires_at": "2030-01-01T00:00:00"}
     )
     assert naive.status_code == 400  # a date without its zone is ambiguous
+    for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        assert (
+            admin.patch(f"/api/shared-links/{link['id']}", json={"expires_at": edge}).status_code
+            == 400
+        ), edge
+    zoned = admin.patch(
+        f"/api/shared-links/{link['id']}", json={"expires_at": "2030-01-01T09:00:00+09:00"}
+    ).json()
+    assert zoned["expires_at"].startswith("2030-01-01T00:00:00")
     again = admin.post(
         f"/api/shared-links/{link['id']}/photos",
         json={"add": [shoot["public"][0], 2_000_000], "remove": [shoot["private"]]},
@@ -326,8 +376,10 @@ def test_signed_download_urls(app: FastAPI, admin: TestClient, shoot: dict) -> N
         expired = anon.get(url)
         assert expired.status_code == 403
         assert expired.json()["error"]["code"] == "forbidden"
-    # An access token is not a download token.
+    # An access token is not a download token, and a token is taken only as it was written.
     assert anon.get(f"/api/downloads/{admin.cookies['cs_access']}").status_code == 403
+    assert anon.get(f"{url}=").status_code == 403
+    assert anon.get(f"{url}%20").status_code == 403
     missing = admin.post(
         f"/api/projects/{shoot['folder']}/download-url", json={"filename": "nothing.jpg"}
     )
@@ -359,12 +411,17 @@ def test_same_names_from_two_projects_do_not_overwrite_each_other(admin: TestCli
     assert all("/" not in name for name in names)
 
 
+@pytest.mark.parametrize("where", ["outside the library", "the private photo beside it"])
 def test_a_link_planted_in_place_of_an_original_is_never_read_through(
-    app: FastAPI, admin: TestClient, runtime: Runtime, shoot: dict, tmp_path: Any
+    app: FastAPI, admin: TestClient, runtime: Runtime, shoot: dict, tmp_path: Any, where: str
 ) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_bytes(b"not for the client")
-    original = runtime.paths.project_dir(shoot["folder"]) / "DSC05140.JPG"
+    folder = runtime.paths.project_dir(shoot["folder"])
+    secret = tmp_path / "secret.txt" if where == "outside the library" else folder / "DSC05142.JPG"
+    if where == "outside the library":
+        secret.write_bytes(b"not for the client")
+    else:
+        secret.write_bytes(secret.read_bytes() + b"not for the client")
+    original = folder / "DSC05140.JPG"
     original.unlink()
     original.symlink_to(secret)
     anon = _anonymous(app)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contactsheet.api.security_headers import HEADERS as SECURITY_HEADERS
 from contactsheet.errors import ContactSheetError, PayloadTooLarge, RateLimited
 from contactsheet.logs import log_event
 
@@ -107,4 +108,11 @@ def install_error_handlers(app: FastAPI, library_root: Path | None = None) -> No
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log_event(log, "unhandled_error", logging.ERROR, path=request.url.path, error=repr(exc))
         log.exception("unhandled_error_traceback")
-        return error_response(500, "internal_error", "an unexpected error occurred; see the log")
+        # Answered from outside every middleware (Starlette's last resort), so it carries the
+        # security headers itself.
+        return error_response(
+            500,
+            "internal_error",
+            "an unexpected error occurred; see the log",
+            headers=dict(SECURITY_HEADERS),
+        )

@@ -31,15 +31,22 @@ def rule_of(method: str, path: str) -> str | None:
     return None
 
 
+ANONYMOUS_RULES = frozenset({"anonymous", "assets"})
+# Counted only once the gate has let the request in, so an anonymous flood of refused requests
+# cannot use up the admin's own budget.
+SESSION_RULES = frozenset({"destructive", "upload"})
+
+
 class RequestLimits:
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, rules: frozenset[str]) -> None:
         self.app = app
         self.runtime = runtime
+        self.rules = rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             rule = rule_of(scope["method"], scope["path"])
-            if rule is not None:
+            if rule in self.rules:
                 address = client_ip(Request(scope), self.runtime.settings.auth.trusted_proxies)
                 if wait := self.runtime.limits.request(rule, address):
                     response = error_response(

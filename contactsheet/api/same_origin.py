@@ -23,17 +23,17 @@ LOGIN_PATH = "/api/auth/login"
 
 
 def from_our_origin(headers: Headers, allowed_origins: list[str]) -> bool:
+    """`Origin`, when the browser sent one, decides: ours (the request's own host; the scheme is
+    not compared, since a proxy in front may end TLS) or one of `cors_origins`. Without it,
+    `Sec-Fetch-Site` must say the request is the page's own."""
     origin = headers.get("origin")
-    if origin is not None and origin in allowed_origins:
-        return True
+    if origin is not None:
+        if origin in allowed_origins:
+            return True
+        netloc = urlsplit(origin).netloc.lower() if origin != "null" else ""
+        return bool(netloc) and netloc == headers.get("host", "").lower()
     site = headers.get("sec-fetch-site")
-    if site is not None:
-        return site in {"same-origin", "none"}
-    if origin is None:
-        return True
-    if origin == "null":
-        return False
-    return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+    return site is None or site in {"same-origin", "none"}
 
 
 class SameOriginWrites:

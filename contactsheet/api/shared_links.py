@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from contactsheet.api.deps import RuntimeDep
 from contactsheet.api.params import Id, PhotoId, Text
@@ -16,6 +17,19 @@ from contactsheet.sharing import links
 
 router = APIRouter(prefix="/api/shared-links", tags=["sharing"])
 
+
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC, within years the database and every client can hold."""
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date is out of range") from exc
+    if not 2000 <= moment.year <= 9000:
+        raise ValueError("the date must be between the years 2000 and 9000")
+    return moment
+
+
+Expiry = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 Description = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 
@@ -25,7 +39,7 @@ class LinkFields(BaseModel):
 
     title: Title | None = None
     description: Description | None = None
-    expires_at: AwareDatetime | None = Field(None, description="null: never expires.")
+    expires_at: Expiry | None = Field(None, description="null: never expires.")
     allow_downloads: bool | None = None
     show_location: bool | None = Field(None, description="Show the photos' GPS to visitors.")
 
@@ -36,7 +50,7 @@ class CreateLink(BaseModel):
     title: Title
     description: Description = ""
     photo_ids: list[PhotoId] = Field(default_factory=list, max_length=MAX_ITEMS)
-    expires_at: AwareDatetime | None = None
+    expires_at: Expiry | None = None
     allow_downloads: bool = False
     show_location: bool = False
 

@@ -102,6 +102,14 @@ class LibraryPaths:
             raise UnsafePath(f"path leaves its folder: {name!r}")
         return path
 
+    def file_named(self, folder: str, name: str) -> Path:
+        """A file of a project by its own name, not resolved: what is sent to someone else (a
+        download, a zip) is opened at this path with `O_NOFOLLOW`, so a link left under a
+        photo's name, even to a file in the same folder, is refused rather than read through."""
+        if not is_single_component(name):
+            raise UnsafePath(f"not a single path component: {name!r}")
+        return self.project_dir(folder) / name
+
     def stored(self, relative: str) -> Path:
         """A path kept in the database (relative to the root) made absolute again, one checked
         component at a time: a stored value can neither climb out of the library nor end

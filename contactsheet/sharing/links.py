@@ -260,6 +260,28 @@ def link_photos(
 # --- what a visitor's key opens ---
 
 
+def _opened(link: SharedLink | None) -> OpenLink:
+    if link is None or _expired(link, utcnow()):
+        raise LinkNotFound
+    return OpenLink(
+        link.id,
+        link.key,
+        link.title,
+        link.description,
+        link.expires_at,
+        link.allow_downloads,
+        link.show_location,
+    )
+
+
+def link_by_id(runtime: Runtime, link_id: int) -> OpenLink:
+    """The link an asset URL names (its hash, made with the link's key, is checked by the
+    caller); `LinkNotFound` when it is gone or expired."""
+    with runtime.db.read() as session:
+        link = session.get(SharedLink, link_id)
+        return _opened(link if link is not None and link.tenant == runtime.tenant else None)
+
+
 def open_link(runtime: Runtime, key: str) -> OpenLink:
     """The link `key` opens now; `LinkNotFound` for any key that does not (unknown, replaced by
     a regeneration, expired), with nothing to tell them apart."""
@@ -271,17 +293,9 @@ def open_link(runtime: Runtime, key: str) -> OpenLink:
                 SharedLink.key_digest == key_digest(key), SharedLink.tenant == runtime.tenant
             )
         )
-        if link is None or not same_key(link.key, key) or _expired(link, utcnow()):
+        if link is None or not same_key(link.key, key):
             raise LinkNotFound
-        return OpenLink(
-            link.id,
-            link.key,
-            link.title,
-            link.description,
-            link.expires_at,
-            link.allow_downloads,
-            link.show_location,
-        )
+        return _opened(link)
 
 
 def _page(
@@ -347,25 +361,3 @@ def shared_photo_ids(runtime: Runtime, link: OpenLink, ids: list[int] | None) ->
         for chunk in chunked(sorted(set(ids))):
             found.update(session.scalars(query.where(Photo.id.in_(chunk))))
         return [pid for pid in session.scalars(query) if pid in found]
-
-
-def publicly_shared(runtime: Runtime, photo_id: int) -> bool:
-    """Whether a photo is public and in at least one link that has not expired: what an asset
-    URL needs besides its hash."""
-    now = utcnow()
-    with runtime.db.read() as session:
-        found = session.scalar(
-            select(Photo.id)
-            .join(SharedLinkPhoto, SharedLinkPhoto.photo_id == Photo.id)
-            .join(SharedLink, SharedLink.id == SharedLinkPhoto.link_id)
-            .join(Project, Project.id == Photo.project_id)
-            .where(
-                Photo.id == photo_id,
-                Photo.visibility == Visibility.PUBLIC,
-                Project.status == ProjectStatus.ACTIVE,
-                Project.tenant == runtime.tenant,
-                (SharedLink.expires_at.is_(None)) | (SharedLink.expires_at > now),
-            )
-            .limit(1)
-        )
-    return found is not None

@@ -64,5 +64,4 @@ def original(runtime: Runtime, photo_id: int, filename: str | None = None) -> Or
         chosen = next((n for n in filenames if name_key(n) == name_key(filename)), None)
     if chosen is None:
         raise PhotoNotFound(f"photo {photo_id} has no such file")
-    path = runtime.paths.child(runtime.paths.project_dir(folder), chosen)
-    return Original(photo_id, chosen, path)
+    return Original(photo_id, chosen, runtime.paths.file_named(folder, chosen))

@@ -6,6 +6,7 @@ download token can stand in for the other. Expiry is checked against the applica
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from contactsheet.clock import utcnow
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "contactsheet-download"
+# Three unpadded base64url parts, as PyJWT writes them.
+TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,10 @@ def sign_download(key: str, photo_id: int, filename: str, lifetime: timedelta) -
 
 
 def read_download(key: str, token: str) -> DownloadGrant | None:
-    """The grant of a token we signed that has not expired; None for anything else."""
+    """The grant of a token we signed that has not expired; None for anything else (a token
+    not written exactly as we write them, padding added included)."""
+    if not TOKEN_FORM.fullmatch(token):
+        return None
     try:
         claims = jwt.decode(
             token,

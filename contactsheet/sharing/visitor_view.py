@@ -1,6 +1,6 @@
 """A shared link's photos as a visitor sees them: only what the gallery needs to show and fetch
-them, nothing about where they live (no folders, file names or paths), no GPS unless the link
-shows it."""
+them (its name, the basename the photographer gave it, is the caption), nothing about where they
+live (no folders, file names or paths), no GPS unless the link shows it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from contactsheet.sharing.links import OpenLink, public_photos
 from contactsheet.sharing.public_hash import public_hash
 
 
-def asset_url(runtime: Runtime, photo_id: int, kind: str) -> str:
-    digest = public_hash(runtime.secret_key, runtime.settings.sharing, photo_id, utcnow())
-    return f"/shared/assets/{photo_id}/{digest}/{kind}"
+def asset_url(runtime: Runtime, link: OpenLink, photo_id: int, kind: str) -> str:
+    settings = runtime.settings.sharing
+    digest = public_hash(runtime.secret_key, settings, link.key, photo_id, utcnow())
+    return f"/shared/assets/{link.id}/{photo_id}/{digest}/{kind}"
 
 
 def visitor_item(runtime: Runtime, link: OpenLink, photo: Photo) -> dict[str, Any]:
@@ -29,8 +30,8 @@ def visitor_item(runtime: Runtime, link: OpenLink, photo: Photo) -> dict[str, An
         "orientation": photo.orientation,
         "taken_at": photo.taken_at.isoformat(),
         "thumbhash": photo.thumbhash,
-        "thumbnail_url": asset_url(runtime, photo.id, "thumbnail"),
-        "preview_url": asset_url(runtime, photo.id, "preview"),
+        "thumbnail_url": asset_url(runtime, link, photo.id, "thumbnail"),
+        "preview_url": asset_url(runtime, link, photo.id, "preview"),
         "download_url": (
             f"/shared/api/{quote(link.key)}/photos/{photo.id}/original"
             if link.allow_downloads

@@ -82,17 +82,16 @@ def originals(runtime: Runtime, photo_ids: Iterable[int], files: str = "all") ->
         if pid not in rows:
             continue
         filenames, folder = rows[pid]
-        directory = runtime.paths.project_dir(folder)
         for filename in sorted(filenames):
             if file_kind(filename) not in kinds:
                 continue
             try:
-                path = runtime.paths.child(directory, filename)
+                path = runtime.paths.file_named(folder, filename)
                 found = os.lstat(path)
             except (UnsafePath, OSError):
-                continue  # gone, or a link leading out of its folder: never read through
+                continue  # gone, or its project's folder is: nothing to send
             if not stat.S_ISREG(found.st_mode):
-                continue
+                continue  # a link (wherever it leads) or anything but a file: never read through
             entries.append(Entry(path, _unique(filename, taken), found.st_size))
     if not entries:
         raise NotFound("none of these photos has an original on disk")
