@@ -130,7 +130,7 @@ def _no_photo_param(page: Any) -> None:
 
 
 def _is_preview_of(photo_id: int) -> Any:
-    return lambda request: re.search(rf"/shared/assets/{photo_id}/[^/]+/preview$", request.url)
+    return lambda request: re.search(rf"/shared/assets/\d+/{photo_id}/[^/]+/preview$", request.url)
 
 
 def test_a_visitor_sees_only_the_public_photos_pages_views_and_downloads(
@@ -205,7 +205,7 @@ def test_a_visitor_sees_only_the_public_photos_pages_views_and_downloads(
     # it is handled: no frame shows the thumbnail.
     visitor.wait_for_function(
         """(id) => performance.getEntriesByType("resource").some((entry) =>
-            new RegExp(`/shared/assets/${id}/[^/]+/preview$`).test(entry.name)
+            new RegExp(`/shared/assets/[0-9]+/${id}/[^/]+/preview$`).test(entry.name)
             && entry.responseEnd > 0)""",
         arg=ids[2],
     )
