@@ -1,13 +1,14 @@
-"""A zip download through a real server and socket, against reading the same files plainly.
+"""A zip download through a real server and socket, against the same files sent one by one.
 
     python bench/zips.py [--files 10] [--megabytes 100]
 
-Makes `--files` photos whose originals are `--megabytes` MB of random bytes each, reads them once
-plainly (the limit, measured in the same run with the files in the page cache, as the zip finds
-them), then downloads them as one zip from `POST /api/photos/download-zip` on a live uvicorn server
-and reports the throughput of each, the time to the first byte, and the server process's memory
-growth while it streams. Targets: at least 70 % of the plain read rate, the first byte within
-0.5 s, memory growth under 50 MB whatever the total size.
+Makes `--files` photos whose originals are `--megabytes` MB of random bytes each. The limit,
+measured in the same run: the same originals downloaded one by one through signed URLs from the
+same live uvicorn server (a plain file sent over the same socket, with the files in the page cache
+as the zip finds them). Then one zip of them all from `POST /api/photos/download-zip`, with its
+throughput, the time to its first byte and the server process's memory growth while it streams.
+Targets: at least 80 % of the one-by-one rate, the first byte within 0.5 s, memory growth under
+50 MB whatever the total size. A plain read of the files is printed too, for scale.
 """
 
 from __future__ import annotations
@@ -96,6 +97,19 @@ def main() -> None:
             live_server(create_app(runtime)) as server,
             httpx.Client(base_url=server.url, cookies=cookies, timeout=600) as client,
         ):
+            names = sorted(p.name for p in project.glob("*.JPG"))
+            urls = [
+                client.post("/api/projects/Bench/download-url", json={"filename": n}).json()["url"]
+                for n in names
+            ]
+            began = time.perf_counter()
+            sent = 0
+            for url in urls:
+                with client.stream("GET", url) as response:
+                    assert response.status_code == 200
+                    for chunk in response.iter_bytes(CHUNK):
+                        sent += len(chunk)
+            one_by_one = sent / (time.perf_counter() - began)
             before = _rss()
             peak = before
             began = time.perf_counter()
@@ -116,10 +130,11 @@ def main() -> None:
     mb = 1024 * 1024
     print(f"\n{args.files} originals, {total / mb:,.0f} MB in all")
     print(f"{'':<34}{'measured':>12}   target")
-    print(f"{'plain read (the limit)':<34}{plain / mb:>9,.0f} MB/s")
+    print(f"{'plain read from the page cache':<34}{plain / mb:>9,.0f} MB/s   (for scale)")
+    print(f"{'one by one through the server':<34}{one_by_one / mb:>9,.0f} MB/s   (the limit)")
     print(
-        f"{'zip through the server':<34}{zipped / mb:>9,.0f} MB/s   >= 70 % of plain "
-        f"({zipped / plain:.0%})"
+        f"{'one zip through the server':<34}{zipped / mb:>9,.0f} MB/s   >= 80 % of one by one "
+        f"({zipped / one_by_one:.0%})"
     )
     print(f"{'first byte after':<34}{first or 0:>10.3f} s   < 0.5 s")
     print(f"{'memory growth while streaming':<34}{(peak - before) / mb:>9,.1f} MB   < 50 MB")

@@ -25,7 +25,7 @@ from contactsheet.errors import InvalidInput, NotFound, UnsafePath
 from contactsheet.library.names import name_key
 from contactsheet.runtime import Runtime
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 FILE_CHOICES = {"all": ("jpg", "raw", "other"), "jpg": ("jpg",), "raw": ("raw",)}
 
 
