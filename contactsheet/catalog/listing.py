@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from contactsheet.db.enums import Pick, ProjectStatus, Visibility
 from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
@@ -224,7 +224,13 @@ def list_photos(
     # order; without it every page sorted the whole library (PostgreSQL, 100,000 photos: a seq
     # scan and top-N sort, ~140 ms, instead of ~1 ms). Counts are faster without it.
     ordered = [*conditions, Photo.tenant == tenant]
-    base = select(Photo, Project.folder).join(Project, Project.id == Photo.project_id)
+    # A listing shows a photo's decisions and camera facts, never its whole EXIF document (often
+    # kilobytes of JSON per photo, decoded for nothing).
+    base = (
+        select(Photo, Project.folder)
+        .join(Project, Project.id == Photo.project_id)
+        .options(defer(Photo.exif))
+    )
     forward = before_cursor is None
     query = base.where(*ordered)
     if cursor or before_cursor:
@@ -256,7 +262,12 @@ def list_photos(
             select(func.count()).select_from(Photo).join(Project, Project.id == Photo.project_id)
         )
         page.total = session.scalar(count.where(*conditions)) or 0
-        page.unfiltered_total = session.scalar(count.where(*scope)) or 0
+        # Without filters the two counts are one (a count is most of a page's time).
+        page.unfiltered_total = (
+            page.total
+            if len(conditions) == len(scope)
+            else session.scalar(count.where(*scope)) or 0
+        )
     return page
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from contactsheet.catalog.bulk import MAX_ITEMS
 from contactsheet.catalog.listing import Sort, make_cursor, read_cursor
@@ -310,6 +310,7 @@ def _page(
     signing_key = f"{runtime.secret_key}:shared-link:{link_id}"
     query = (
         select(Photo, Project.folder)
+        .options(defer(Photo.exif))
         .join(SharedLinkPhoto, SharedLinkPhoto.photo_id == Photo.id)
         .join(Project, Project.id == Photo.project_id)
         .where(SharedLinkPhoto.link_id == link_id, Project.status == ProjectStatus.ACTIVE)
