@@ -260,3 +260,30 @@ def test_thumbnails_served_during_forced_regeneration_are_whole_and_match_their_
     mixed = {etag: len(bodies) for etag, bodies in contents_by_etag.items() if len(bodies) > 1}
     assert not problems, problems[:5]
     assert not mixed, f"one ETag was sent with different bodies: {mixed}"
+
+
+def test_a_large_preview_is_streamed_whole_from_the_file_its_etag_names(
+    admin: TestClient, runtime: Runtime
+) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    # Noise does not compress: a preview far larger than one read of the server.
+    rng = np.random.default_rng(7)
+    noise = Image.fromarray(rng.integers(0, 255, (1600, 2400, 3), dtype=np.uint8), "RGB")
+    data = io.BytesIO()
+    noise.save(data, "JPEG", quality=95)
+    folder = create_project(admin, "Large")
+    upload(admin, folder, [("NOISE.JPG", data.getvalue())])
+    first = preview(admin, folder, "NOISE")
+    assert first.status_code == 200
+    on_disk = derivative_file(runtime, folder, "NOISE", "preview").read_bytes()
+    assert len(on_disk) > 256 * 1024
+    assert first.content == on_disk
+    assert int(first.headers["content-length"]) == len(on_disk)
+    again = admin.get(
+        f"/api/projects/{folder}/preview/NOISE", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304

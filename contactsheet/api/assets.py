@@ -109,13 +109,24 @@ def _serve_derivative(
 ) -> Response:
     """Headers and body from one open file. A regeneration may rename a new file over this one
     at any moment; an answer must never pair one file's ETag and Content-Length with another
-    file's bytes (a FileResponse stats and opens the path again, later: a truncated image)."""
-    with path.open("rb") as handle:
-        headers = _headers(os.fstat(handle.fileno()), cache_control)
+    file's bytes (a FileResponse stats and opens the path again, later: a truncated image).
+    A file of more than one chunk (a large preview) is streamed from that same open file, never
+    read whole into memory; a thumbnail goes out in one piece."""
+    handle = path.open("rb")
+    try:
+        stat = os.fstat(handle.fileno())
+        headers = _headers(stat, cache_control)
         if _not_modified(request, headers["ETag"]):
+            handle.close()
             return Response(status_code=304, headers=headers)
-        data = handle.read()
-    return Response(data, media_type=media_type, headers=headers)
+        if stat.st_size <= CHUNK:
+            with handle:
+                return Response(handle.read(), media_type=media_type, headers=headers)
+        headers["Content-Length"] = str(stat.st_size)
+        return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
+    except BaseException:
+        handle.close()
+        raise
 
 
 def serve_derivative(
