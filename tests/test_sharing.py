@@ -370,9 +370,9 @@ def test_signed_download_urls(app: FastAPI, admin: TestClient, shoot: dict) -> N
         flipped = "A" if token[position] != "A" else "B"
         tampered = token[:position] + flipped + token[position + 1 :]
         assert anon.get(f"/api/downloads/{tampered}").status_code == 403, position
-    with shifted(timedelta(seconds=119)):
+    with shifted(timedelta(seconds=100)):
         assert anon.get(url).status_code == 200
-    with shifted(timedelta(seconds=121)):
+    with shifted(timedelta(seconds=122)):
         expired = anon.get(url)
         assert expired.status_code == 403
         assert expired.json()["error"]["code"] == "forbidden"

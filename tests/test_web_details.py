@@ -58,6 +58,8 @@ def test_a_refused_edit_does_not_undo_a_later_one(page: Any, web: WebApp, tmp_pa
     first = photos[0]["id"]
     page.goto(f"/projects/{folder}?sort=filename&dir=asc&photo={first}")
     expect(page.get_by_role("dialog", name="Photo viewer")).to_be_visible()
+    # The viewer's previews first: an edit's request must not queue behind them for a connection.
+    page.wait_for_load_state("networkidle")
     held: list[Any] = []
     # The rating's answer is held back, then refused; the pick in between succeeds.
     page.route("**/api/photos/rating", lambda route: held.append(route))
@@ -68,7 +70,11 @@ def test_a_refused_edit_does_not_undo_a_later_one(page: Any, web: WebApp, tmp_pa
     )
     page.keyboard.press("p")
     expect(page.get_by_role("button", name="Picked")).to_have_attribute("aria-pressed", "true")
-    page.wait_for_timeout(300)
+    # Until the rating's request is held (on a loaded machine it may leave after the pick's).
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert len(held) == 1
     held[0].fulfill(
         status=400,

@@ -30,7 +30,8 @@ class DownloadGrant:
 
 def sign_download(key: str, photo_id: int, filename: str, lifetime: timedelta) -> DownloadGrant:
     """A grant for one file of one photo, and (`token`) the string that carries it."""
-    expires = (utcnow() + lifetime).replace(microsecond=0)
+    # Rounded up to the second the token can say: a URL works at least its whole lifetime.
+    expires = (utcnow() + lifetime + timedelta(seconds=1)).replace(microsecond=0)
     claims = {"aud": _AUDIENCE, "pid": photo_id, "f": filename, "exp": int(expires.timestamp())}
     return DownloadGrant(photo_id, filename, expires, jwt.encode(claims, key, algorithm=_ALGORITHM))
 
