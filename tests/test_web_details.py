@@ -116,3 +116,39 @@ def test_question_mark_lists_the_keys_in_the_grid(page: Any, web: WebApp, tmp_pa
     expect(page.locator(".photo-grid")).to_be_focused()
     # The selection survived: Esc closed the help first.
     expect(page.locator("[aria-selected=true]")).to_have_count(1)
+
+
+def test_a_listing_answer_that_left_before_an_edit_does_not_show_the_old_value(
+    page: Any, web: WebApp
+) -> None:
+    # A refresh of the grid (new photos arrived) races a rating: its answer, read from the server
+    # before the rating was stored, comes back after it. The list model, in the browser, with the
+    # answers' order made by hand.
+    page.goto("/login")
+    shown = page.evaluate(
+        """async () => {
+            const { PhotoList } = await import("/static/model/photolist.js");
+            const list = new PhotoList({ pageSize: 2 });
+            const page = (rating) => ({
+                items: [{ id: 7, rating }, { id: 8, rating: 0 }],
+                total: 2, unfiltered_total: 2, next_cursor: null, prev_cursor: null,
+            });
+            list.accept(0, page(0), 0, ++list.clock);
+            const seen = [];
+            const before = ++list.clock;           // a refresh leaves now: it cannot see the edit
+            const settle = list.beginEdit(7, { rating: 3 });
+            list.patch(7, { rating: 3 });
+            settle(true);                          // the server stored the rating
+            list.accept(0, page(0), 0, before);    // the refresh's late answer
+            seen.push(list.byId(7).rating);
+            list.accept(0, page(3), 0, ++list.clock);  // a page asked for after: the server's own
+            seen.push(list.byId(7).rating, list.edits.size);
+            const refused = list.beginEdit(8, { rating: 5 });
+            list.patch(8, { rating: 5 });
+            refused(false);                        // the server refused it: its truth shows again
+            list.accept(0, page(3), 0, ++list.clock);
+            seen.push(list.byId(8).rating);
+            return seen;
+        }"""
+    )
+    assert shown == [3, 3, 0, 0]

@@ -232,8 +232,10 @@ def test_zoom_to_100_percent_pan_and_fit(page: Any, web: WebApp, shoot: dict[str
     page.keyboard.press("z")
     full = viewer.locator("img.viewer-full")
     expect(full).to_be_visible()
+    # Shown once decoded; asked after the decode, so a loaded machine sees the same.
     size = full.evaluate(
-        "img => [img.getBoundingClientRect().width, img.naturalWidth, img.currentSrc]"
+        "img => img.decode().then("
+        "() => [img.getBoundingClientRect().width, img.naturalWidth, img.currentSrc])"
     )
     assert size[0] == size[1] == WIDTH
     assert "/image/" in size[2]  # the original, not the preview

@@ -49,11 +49,13 @@ const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 async function apply(list, ids, patchOf, send, what) {
   const changes = new Map(); // photo id -> {field: [old value, shown value]}
+  const settles = new Map(); // photo id -> settle(ok) of its edit in the list
   for (const id of ids) {
     const item = list.byId(id);
     if (!item) continue;
     const patch = patchOf(item);
     changes.set(id, Object.fromEntries(Object.keys(patch).map((k) => [k, [item[k], patch[k]]])));
+    settles.set(id, list.beginEdit(id, patch));
     list.patch(id, patch);
   }
   // Only the fields this change set, and only while they still show its value: a later
@@ -71,6 +73,8 @@ async function apply(list, ids, patchOf, send, what) {
   try {
     const answers = await send();
     const failed = answers.flatMap((answer) => answer.failed ?? []);
+    const refused = new Set(failed.map((failure) => failure.photo_id));
+    for (const [id, settle] of settles) settle(!refused.has(id));
     for (const failure of failed) rollback(failure.photo_id);
     if (failed.length) {
       const first = failed[0];
@@ -81,6 +85,7 @@ async function apply(list, ids, patchOf, send, what) {
     }
     return { failed };
   } catch (error) {
+    for (const settle of settles.values()) settle(false);
     for (const id of changes.keys()) rollback(id);
     notifyError(`${what} failed`, error);
     return { failed: ids.map((id) => ({ photo_id: id })) };

@@ -50,6 +50,44 @@ export class PhotoList {
     this.refreshTimer = null;
     this.versions = new Map(); // photo id -> how often its derivatives changed since loaded
     this.left = new Set(); // photos removed or moved away since loaded
+    // The user's edits, by photo and field, until a page asked for after the server had them
+    // comes back: an answer to a request that left before an edit was stored must not show
+    // the photo's old value again (a refresh racing a rating while uploads are processed).
+    this.clock = 0;
+    this.edits = new Map(); // photo id -> Map(field -> {value, settled: clock or null})
+  }
+
+  /** An edit shown before the server has it: `settle(ok)` when the server answered. */
+  beginEdit(photoId, fields) {
+    const own = this.edits.get(photoId) ?? new Map();
+    this.edits.set(photoId, own);
+    const marks = Object.entries(fields).map(([field, value]) => {
+      const mark = { value, settled: null };
+      own.set(field, mark);
+      return [field, mark];
+    });
+    return (ok) => {
+      this.clock += 1;
+      for (const [field, mark] of marks) {
+        if (own.get(field) !== mark) continue; // a later edit of the field took its place
+        if (ok) mark.settled = this.clock;
+        else own.delete(field);
+      }
+      if (!own.size) this.edits.delete(photoId);
+    };
+  }
+
+  /** The item as the server sent it, with the edits its request left too early to see. */
+  withEdits(item, askedAt) {
+    const own = this.edits.get(item.id);
+    if (!own) return item;
+    const shown = { ...item };
+    for (const [field, mark] of own) {
+      if (mark.settled !== null && askedAt > mark.settled) own.delete(field);
+      else shown[field] = mark.value;
+    }
+    if (!own.size) this.edits.delete(item.id);
+    return shown;
   }
 
   get endpoint() {
@@ -89,6 +127,8 @@ export class PhotoList {
   async start(photoId = null) {
     if (photoId) {
       try {
+        this.clock += 1;
+        const askedAt = this.clock;
         const body = await api.get("/api/photos/locate-page", {
           ...this.filters,
           project: this.folder ?? undefined,
@@ -96,7 +136,7 @@ export class PhotoList {
           limit: this.pageSize,
           include: "tags",
         });
-        this.accept(body.page_index, body, this.generation);
+        this.accept(body.page_index, body, this.generation, askedAt);
         return body.position;
       } catch {
         // Gone or filtered out: open the listing at its start instead.
@@ -173,13 +213,14 @@ export class PhotoList {
     } else {
       params.offset = page * this.pageSize;
     }
-    const entry = { controller, generation, next: null, prev: null };
+    this.clock += 1;
+    const entry = { controller, generation, next: null, prev: null, askedAt: this.clock };
     const request = preloaded
       ? api.get(preloaded, null, { signal: controller.signal })
       : api.get(this.endpoint, params, { signal: controller.signal });
     entry.promise = request
       .then((body) => {
-        if (this.pages.get(page) === entry) this.accept(page, body, generation);
+        if (this.pages.get(page) === entry) this.accept(page, body, generation, entry.askedAt);
       })
       .catch((error) => {
         if (this.pages.get(page) === entry) this.pages.delete(page);
@@ -189,7 +230,7 @@ export class PhotoList {
     return entry.promise;
   }
 
-  accept(page, body, generation) {
+  accept(page, body, generation, askedAt) {
     let entry = this.pages.get(page);
     if (!entry) {
       entry = { promise: Promise.resolve(), controller: null, generation };
@@ -204,7 +245,8 @@ export class PhotoList {
     if (this.items.length > this.total) this.items.length = this.total;
     const start = page * this.pageSize;
     const ids = [];
-    body.items.forEach((item, offset) => {
+    body.items.forEach((answered, offset) => {
+      const item = this.withEdits(answered, askedAt);
       const index = start + offset;
       const old = this.items[index];
       if (old && this.positions.get(old.id) === index) this.positions.delete(old.id);
