@@ -225,7 +225,8 @@ def test_zoom_to_100_percent_pan_and_fit(page: Any, web: WebApp, shoot: dict[str
     folder, ids = shoot["folder"], shoot["ids"]
     generated = next(p for p in shoot["photos"] if p["width"] == WIDTH)
     viewer = _open(page, folder, generated["id"])
-    expect(_shown(page)).to_be_visible()
+    # Measured once the preview has taken the thumbnail's place (the swap replaces the element).
+    expect(_shown(page)).to_have_attribute("data-state", "preview")
     fitted = _shown(page).bounding_box()
     assert fitted is not None
     assert fitted["width"] < WIDTH
