@@ -65,14 +65,17 @@ def for_visitors(message: str) -> Iterator[None]:
         raise PhotoNotFound(message) from exc
 
 
-def _downloadable(runtime: Runtime, key: str, ids: list[int] | None) -> list[int]:
+def _downloadable(
+    runtime: Runtime, key: str, ids: list[int] | None
+) -> tuple[links.OpenLink, list[int]]:
+    """The link and its public photos among `ids`, when it offers downloads."""
     link = links.open_link(runtime, key)
     if not link.allow_downloads:
         raise PhotoNotFound("this gallery does not offer downloads")
     shown = links.shared_photo_ids(runtime, link, ids)
     if not shown:
         raise PhotoNotFound("no such photo in this gallery")
-    return shown
+    return link, shown
 
 
 @router.get(
@@ -112,8 +115,8 @@ def shared_zip(
     downloads."""
     chosen = id_list(ids) if ids else None
     with for_visitors("none of these photos is available"):
-        shown = _downloadable(runtime, key, chosen)
-        title = links.open_link(runtime, key).title
+        link, shown = _downloadable(runtime, key, chosen)
+        title = link.title
         safe_title = (
             "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "photos"
         )
