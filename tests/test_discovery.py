@@ -9,6 +9,7 @@ Tasks run through the real queue (`start_task`, then a `Runner` on this thread).
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from contactsheet.db.enums import JobStatus, Pick, Visibility
+from contactsheet.ingest.indexing import index_files, new_files, scan
 from contactsheet.library.manifest import Manifest, read_manifest, write_manifest
 from contactsheet.runtime import Runtime
 from tests.ingestsupport import (
@@ -349,6 +351,42 @@ def test_folder_check_indexes_by_hand_and_leaves_unmanaged_files_alone(
     for name, value in unmanaged.items():
         assert digest(directory / name) == value
     assert not any((directory / ".trash").iterdir())
+
+
+def test_two_checks_at_once_index_a_file_once_and_never_rename_it(
+    runtime: Runtime, samples: Samples
+) -> None:
+    """A restore (or an upload) starts a check while one is running: both listed the folder
+    before either indexed it. The second waits for the first and then finds the files known;
+    it used to take the file just indexed for a stranger with the same name and rename it."""
+    project = make_project(runtime, "Restored")
+    directory = runtime.paths.project_dir(project.folder)
+    samples.copy("raw", directory / "P1.DNG")
+    samples.copy("jpg", directory / "P1.JPG")
+    with runtime.db.read() as session:
+        listed = new_files(session, runtime.paths, project)
+    first_listing, second_listing = scan(listed), scan(listed)
+
+    second: dict[str, Any] = {}
+
+    def second_check() -> None:
+        with runtime.db.write() as session:
+            second["report"] = index_files(session, runtime.paths, project, second_listing)
+
+    with runtime.db.write() as session:
+        first = index_files(session, runtime.paths, project, first_listing)
+        waiting = threading.Thread(target=second_check)
+        waiting.start()
+        waiting.join(0.5)  # the second check is now waiting for this transaction
+    waiting.join(30)
+
+    assert sorted(first.indexed) == ["P1.DNG", "P1.JPG"]
+    report = second["report"]
+    assert (report.indexed, report.renamed, report.identical) == ([], [], [])
+    assert {b: sorted(p.filenames) for b, p in photos(runtime, project.id).items()} == {
+        "P1": ["P1.DNG", "P1.JPG"]
+    }
+    assert sorted(originals(directory)) == ["P1.DNG", "P1.JPG"]
 
 
 def test_reindexing_never_resets_user_decisions(runtime: Runtime, samples: Samples) -> None:

@@ -107,8 +107,16 @@ def scan(paths: Iterable[Path]) -> list[FoundFile]:
 def index_files(
     session: Session, paths: LibraryPaths, project: Project, files: list[FoundFile]
 ) -> IndexReport:
-    """Add `files` (already in the project folder) to the catalog."""
+    """Add `files` (already in the project folder) to the catalog.
+
+    `files` were listed outside this transaction, so another check (or an upload) may have
+    indexed some of them since: under the project's row lock, which placement holds too, those
+    are now known and skipped. Seen as strangers, they would be renamed aside as collisions.
+    """
     report = IndexReport()
+    session.get(Project, project.id, with_for_update=True)
+    known = known_filenames(session, project.id)
+    files = [found for found in files if found.path.name not in known]
     sidecars = []
     classifier = Classifier(session, paths, project)
     for found in files:
