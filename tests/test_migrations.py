@@ -20,6 +20,7 @@ from contactsheet.db.tables import (
     Base,
     Derivative,
     Photo,
+    PhotoCount,
     PhotoFile,
     PhotoTag,
     Project,
@@ -356,3 +357,60 @@ def test_projects_archived_before_0004_are_recorded_as_deleted(empty_db: Databas
     with empty_db.read() as session:
         rows = session.execute(select(Project.name, Project.archived_reason).order_by(Project.id))
         assert [tuple(r) for r in rows] == [("Gone", "deleted"), ("Here", None)]
+
+
+def _counts(db: Database) -> tuple[dict[int, int], dict[int, int]]:
+    """(photo_counts as kept, a count of the rows) per project, projects without photos as 0."""
+    with db.read() as session:
+        kept = {p: n for p, n in session.execute(select(PhotoCount.project_id, PhotoCount.photos))}
+        by_project = select(Photo.project_id, func.count()).group_by(Photo.project_id)
+        counted = {p: n for p, n in session.execute(by_project)}
+    return {k: v for k, v in kept.items() if v}, counted
+
+
+def test_photo_counts_are_made_for_the_photos_already_there(empty_db: Database) -> None:
+    upgrade(empty_db, "0005")
+    with empty_db.write() as session:
+        first, second = _project(session, "First"), _project(session, "Second")
+        for n in range(3):
+            _photo(session, first, f"A{n}")
+        _photo(session, second, "B0")
+        ids = first.id, second.id
+    upgrade(empty_db)
+    kept, counted = _counts(empty_db)
+    assert kept == counted == {ids[0]: 3, ids[1]: 1}
+
+
+def test_photo_counts_follow_every_insert_move_and_delete(db: Database) -> None:
+    with db.write() as session:
+        first, second, third = (_project(session, n) for n in ("One", "Two", "Three"))
+        ids = first.id, second.id, third.id
+        photo_ids = [_photo_at(session, ids[0], f"P{n}") for n in range(5)]
+    with db.write() as session:  # a bulk insert, as the catalog builds none but a script might
+        session.execute(
+            Photo.__table__.insert(),
+            [
+                {
+                    "tenant": "user_0",
+                    "project_id": ids[1],
+                    "basename": f"Q{n}",
+                    "basename_key": f"q{n}",
+                }
+                for n in range(4)
+            ],
+        )
+    assert _counts(db)[0] == {ids[0]: 5, ids[1]: 4}
+    with db.write() as session:  # a move between projects; an update that moves nothing
+        session.execute(
+            Photo.__table__.update().where(Photo.id.in_(photo_ids[:2])).values(project_id=ids[2])
+        )
+        session.execute(Photo.__table__.update().where(Photo.id == photo_ids[2]).values(rating=3))
+    assert _counts(db)[0] == {ids[0]: 3, ids[1]: 4, ids[2]: 2}
+    with db.write() as session:
+        session.execute(delete(Photo).where(Photo.id == photo_ids[3]))
+        session.execute(delete(Project).where(Project.id == ids[1]))  # its photos cascade
+    kept, counted = _counts(db)
+    assert kept == counted == {ids[0]: 2, ids[2]: 2}
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), db.write() as session:
+        _photo_at(session, ids[0], "P4")  # a refused insert changes no count
+    assert _counts(db)[0] == {ids[0]: 2, ids[2]: 2}

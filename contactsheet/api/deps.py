@@ -12,11 +12,11 @@ from contactsheet.errors import NotAuthenticated
 from contactsheet.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def get_admin(request: Request) -> AccessClaims:
+async def get_admin(request: Request) -> AccessClaims:
     claims = request.scope.get("state", {}).get("admin")
     if claims is None:
         raise NotAuthenticated("log in first")

@@ -40,7 +40,7 @@ class ListParams:
     include: str | None = None
 
 
-def list_params(
+async def list_params(
     sort: Literal["taken_at", "filename", "size", "rating"] = "taken_at",
     dir: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -125,9 +125,10 @@ def project_photos(
     """A page of the project's photos. Follow `next_cursor` (as `cursor`) or `prev_cursor`
     (as `before_cursor`), or jump with `offset`; sorts are stable (ties broken by id)."""
     listing = listing_of(runtime, params, folder)
-    return pages.photo_page(
+    page = pages.photo_page(
         runtime, listing, cursor=cursor, before_cursor=before_cursor, offset=offset
     )
+    return JSONResponse(page)  # already plain JSON: not validated again in a worker thread
 
 
 @router.get("/api/photos")
@@ -141,9 +142,10 @@ def all_photos(
 ) -> dict[str, Any]:
     """A page of photos across every project (All Photos)."""
     listing = listing_of(runtime, params, project)
-    return pages.photo_page(
+    page = pages.photo_page(
         runtime, listing, cursor=cursor, before_cursor=before_cursor, offset=offset
     )
+    return JSONResponse(page)  # already plain JSON: not validated again in a worker thread
 
 
 @router.get("/api/photos/locate-page")

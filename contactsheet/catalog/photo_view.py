@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -29,8 +30,14 @@ def derivative_states(session: Session, ids: list[int]) -> dict[int, dict[str, s
     return found
 
 
-def photo_item(photo: Photo, folder: str, states: dict[str, str]) -> dict[str, Any]:
-    base = f"/api/projects/{quote(folder)}"
+@lru_cache(maxsize=4096)
+def _project_base(folder: str) -> str:
+    return f"/api/projects/{quote(folder)}"
+
+
+def photo_item(photo: Photo | Any, folder: str, states: dict[str, str]) -> dict[str, Any]:
+    """A photo (an ORM object, or a listing's ListedPhoto: the same fields) for the API."""
+    base = _project_base(folder)
     name = quote(photo.basename)
     return {
         "id": photo.id,
@@ -73,7 +80,7 @@ def photo_item(photo: Photo, folder: str, states: dict[str, str]) -> dict[str, A
 
 
 def photo_items(
-    session: Session, photos: list[tuple[Photo, str]], *, with_tags: bool
+    session: Session, photos: list[tuple[Any, str]], *, with_tags: bool
 ) -> list[dict[str, Any]]:
     """`photo_item` for each (photo, project folder), with its tags when asked."""
     ids = [photo.id for photo, _ in photos]

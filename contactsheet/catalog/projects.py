@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contactsheet.catalog.photo_counts import photos_of
 from contactsheet.clock import utcnow
 from contactsheet.db import Database
 from contactsheet.db.enums import ArchiveReason, ProjectStatus
@@ -172,10 +173,8 @@ def create_project(db: Database, paths: LibraryPaths, tenant: str, raw_name: obj
 
 
 def list_projects(db: Database, tenant: str) -> list[ProjectSummary]:
-    counts = select(Photo.project_id, func.count().label("n")).group_by(Photo.project_id).subquery()
     query = (
-        select(Project, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.project_id == Project.id)
+        select(Project, photos_of(Project.id))
         .where(_active(tenant))
         .order_by(Project.created_at.desc(), Project.id.desc())
     )
@@ -232,8 +231,7 @@ def photos_belong(db: Database, project_id: int, photo_ids: list[int]) -> bool:
 def get_project(db: Database, tenant: str, folder: str) -> ProjectSummary:
     with db.read() as session:
         project = find_project(session, tenant, folder)
-        count = session.scalar(select(func.count()).where(Photo.project_id == project.id))
-        return ProjectSummary(project, count or 0)
+        return ProjectSummary(project, session.scalar(select(photos_of(project.id))) or 0)
 
 
 def _moved_folder(session: Session, paths: LibraryPaths, project: Project) -> str:

@@ -154,6 +154,19 @@ class Photo(Base):
     )
 
 
+class PhotoCount(Base):
+    """How many photos a project holds, kept by triggers on `photos` (migration 0006) inside the
+    transaction that adds, removes or moves a photo, so it cannot disagree with the rows: a
+    listing's total is a sum over projects instead of a count over 100,000 rows."""
+
+    __tablename__ = "photo_counts"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    photos: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PhotoFile(Base):
     """One file of a photo, with what identifies its content (docs/ingest.md).
 
