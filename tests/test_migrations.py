@@ -26,6 +26,7 @@ from contactsheet.db.tables import (
     Project,
     Setting,
     Tag,
+    pending_deletion,
 )
 from contactsheet.db.types import JsonDocument, UTCDateTime
 from contactsheet.library.names import name_key
@@ -414,3 +415,19 @@ def test_photo_counts_follow_every_insert_move_and_delete(db: Database) -> None:
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), db.write() as session:
         _photo_at(session, ids[0], "P4")  # a refused insert changes no count
     assert _counts(db)[0] == {ids[0]: 2, ids[2]: 2}
+
+
+def test_the_pending_summary_reads_the_pending_index(db: Database) -> None:
+    """The index's condition is stored as text in its migration: if the rule's SQL drifted from
+    it, the planner would quietly scan every photo again."""
+    query = select(Photo.project_id, func.count()).where(pending_deletion())
+    with db.read() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        compiled = query.group_by(Photo.project_id).compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        if postgres:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+        plan = " ".join(str(row) for row in session.execute(text(f"{explain} {compiled}")))
+    assert "ix_photos_pending" in plan, plan

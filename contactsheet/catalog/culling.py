@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from contactsheet.catalog.bulk import BulkResult, run_bulk, set_keep
 from contactsheet.db.enums import ProjectStatus
-from contactsheet.db.tables import Photo, Project
+from contactsheet.db.tables import Photo, Project, pending_deletion
 from contactsheet.jobs.events import publish
 from contactsheet.runtime import Runtime
 
@@ -23,11 +23,7 @@ PENDING_EVENT = "pending_changes_state"
 COUNTED = ("photos", "jpg", "raw")
 
 
-def pending_condition() -> Any:
-    """A photo with a format available that the user chose not to keep."""
-    return or_(
-        and_(Photo.jpg_available, ~Photo.keep_jpg), and_(Photo.raw_available, ~Photo.keep_raw)
-    )
+pending_condition = pending_deletion  # one rule, kept beside its index in db/tables.py
 
 
 def pending_counts(

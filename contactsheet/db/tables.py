@@ -23,6 +23,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -152,6 +154,26 @@ class Photo(Base):
         Index("ix_photos_basename", "tenant", "basename_key", "id"),
         NEVER_REUSE_IDS,
     )
+
+
+def pending_deletion() -> Any:
+    """A photo with a format available that the user chose not to keep: what a commit removes.
+    The partial index below holds exactly these rows, so the pending summary reads only them."""
+    return or_(
+        and_(Photo.jpg_available, ~Photo.keep_jpg), and_(Photo.raw_available, ~Photo.keep_raw)
+    )
+
+
+Index(
+    "ix_photos_pending",
+    Photo.project_id,
+    Photo.jpg_available,
+    Photo.keep_jpg,
+    Photo.raw_available,
+    Photo.keep_raw,
+    sqlite_where=pending_deletion(),
+    postgresql_where=pending_deletion(),
+)
 
 
 class PhotoCount(Base):
