@@ -338,6 +338,10 @@ def test_all_keys(admin: TestClient, catalog: Catalog, monkeypatch: pytest.Monke
         body = get_ok(admin, "/api/photos/all-keys", params)
         expected = model_listing(catalog.rows, params)
         assert [item[0] for item in body["items"]] == expected
+        # The compact form: the same ids, from a sort index alone when nothing is filtered (the
+        # archived project's photos, in that index too, still left out).
+        compact = get_ok(admin, "/api/photos/all-keys", {**params, "fields": "id"})
+        assert compact == {"ids": expected, "total": len(expected), "fields": ["id"]}
         assert body["total"] == len(expected)
         assert body["fields"] == ["id", "project_folder", "basename"]
         by_id = {r.id: r for r in catalog.rows}
@@ -348,8 +352,13 @@ def test_all_keys(admin: TestClient, catalog: Catalog, monkeypatch: pytest.Monke
     project_id, folder = next(iter(catalog.projects.items()))
     in_project = get_ok(admin, "/api/photos/all-keys", {"project": folder})
     assert [i[0] for i in in_project["items"]] == model_listing(catalog.in_project(project_id), {})
+    compact = get_ok(admin, "/api/photos/all-keys", {"project": folder, "fields": "id"})
+    assert compact["ids"] == [i[0] for i in in_project["items"]]
+    assert error_code(admin.get("/api/photos/all-keys", params={"fields": "path"}), 400)
     monkeypatch.setattr(contactsheet.catalog.pages, "ALL_KEYS_CAP", 100)
     assert error_code(admin.get("/api/photos/all-keys"), 413) == "payload_too_large"
+    compact_refused = admin.get("/api/photos/all-keys", params={"fields": "id"})
+    assert error_code(compact_refused, 413) == "payload_too_large"
     narrow = {"rating_min": 5, "file_type": "raw"}
     expected = model_listing(catalog.rows, narrow)
     assert 0 < len(expected) <= 100

@@ -326,8 +326,9 @@ export class PhotoList {
     const body = await api.get("/api/photos/all-keys", {
       ...this.filters,
       project: this.folder ?? this.project ?? undefined,
+      fields: "id",
     });
-    return body.items.map(([id]) => id);
+    return body.ids;
   }
 
   dispose() {

@@ -26,9 +26,10 @@ export async function privateAmong(list, ids) {
     ...list.filters,
     visibility: "private",
     project: list.folder ?? undefined,
+    fields: "id",
   });
   const chosen = new Set(ids);
-  return answer.items.map(([id]) => id).filter((id) => chosen.has(id));
+  return answer.ids.filter((id) => chosen.has(id));
 }
 
 function privateNote(privateIds, total) {
