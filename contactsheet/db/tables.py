@@ -5,6 +5,8 @@ Rules that hold for every table:
 - every row that belongs to a user carries its tenant;
 - a child that must die with its parent has `ON DELETE CASCADE`;
 - a derivative's state lives only in `derivatives` (no copy on `photos` that could disagree).
+- a number derived from other rows (`photo_counts`) is kept by the database's own triggers in
+  the same transaction, never by application code that a new path could forget.
 """
 
 from __future__ import annotations

@@ -40,8 +40,13 @@ POSTGRES_FUNCTIONS = [
     BEGIN {ADD}; RETURN NULL; END $$""",
     f"""CREATE FUNCTION photo_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN {REMOVE}; RETURN NULL; END $$""",
+    # Both projects' rows are locked in one order first: two moves the opposite ways at once
+    # then wait for each other instead of deadlocking between their two updates.
     f"""CREATE FUNCTION photo_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN {REMOVE}; {ADD}; RETURN NULL; END $$""",
+    BEGIN
+    PERFORM 1 FROM photo_counts WHERE project_id IN (OLD.project_id, NEW.project_id)
+        ORDER BY project_id FOR UPDATE;
+    {REMOVE}; {ADD}; RETURN NULL; END $$""",
 ]
 POSTGRES_TRIGGERS = [
     """CREATE TRIGGER photo_counts_insert AFTER INSERT ON photos
