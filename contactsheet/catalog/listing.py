@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from contactsheet.catalog.photo_counts import photos_in
 from contactsheet.db.enums import Pick, ProjectStatus, Visibility
-from contactsheet.db.tables import Photo, PhotoTag, Project, Tag
+from contactsheet.db.tables import Photo, PhotoTag, Project, Tag, pending_deletion
 from contactsheet.errors import InvalidInput
 from contactsheet.library.names import name_key
 
@@ -127,7 +127,6 @@ def filter_conditions(filters: Filters) -> list[ColumnElement[bool]]:
             c.append(and_(jpg, raw))
         case "other":
             c.append(and_(other, ~jpg, ~raw))
-    pending = or_(and_(jpg, ~Photo.keep_jpg), and_(raw, ~Photo.keep_raw))
     match filters.keep_type:
         case "any_kept":
             c.append(or_(Photo.keep_jpg, Photo.keep_raw))
@@ -137,8 +136,8 @@ def filter_conditions(filters: Filters) -> list[ColumnElement[bool]]:
             c.append(Photo.keep_raw)
         case "none":
             c.append(and_(~Photo.keep_jpg, ~Photo.keep_raw))
-        case "pending_delete":
-            c.append(pending)
+        case "pending_delete":  # the rule of db/tables.py, so its partial index serves it
+            c.append(pending_deletion())
     if filters.orientation is not None:
         w, h = _effective_width(), _effective_height()
         known = and_(Photo.width.is_not(None), Photo.height.is_not(None))
