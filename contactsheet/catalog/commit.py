@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contactsheet.catalog.culling import announce_pending, pending_condition
+from contactsheet.catalog.culling import announce_pending
 from contactsheet.catalog.photos import file_kind, remove_file
 from contactsheet.db.enums import ItemStatus, ProjectStatus, TrashReason
-from contactsheet.db.tables import Derivative, Photo, Project
+from contactsheet.db.tables import Derivative, Photo, Project, pending_deletion
 from contactsheet.errors import UnsafePath
 from contactsheet.library.trash import record_trash
 from contactsheet.runtime import Runtime
@@ -109,7 +109,7 @@ def file_removal(context: JobContext) -> dict[str, Any]:
             ids = list(
                 session.scalars(
                     select(Photo.id)
-                    .where(Photo.project_id == project.id, pending_condition())
+                    .where(Photo.project_id == project.id, pending_deletion())
                     .order_by(Photo.id)
                 )
             )

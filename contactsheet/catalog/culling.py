@@ -23,9 +23,6 @@ PENDING_EVENT = "pending_changes_state"
 COUNTED = ("photos", "jpg", "raw")
 
 
-pending_condition = pending_deletion  # one rule, kept beside its index in db/tables.py
-
-
 def pending_counts(
     runtime: Runtime, project_ids: Sequence[int] | None = None
 ) -> list[dict[str, Any]]:
@@ -39,7 +36,7 @@ def pending_counts(
         .where(
             Project.tenant == runtime.tenant,
             Project.status == ProjectStatus.ACTIVE,
-            pending_condition(),
+            pending_deletion(),
         )
         .group_by(Project.folder, Project.id)
         .order_by(Project.folder)
@@ -142,7 +139,7 @@ def revert(runtime: Runtime, project_ids: Sequence[int] | None, *, dry_run: bool
         with runtime.db.write() as session:
             reverted = session.execute(
                 update(Photo)
-                .where(Photo.project_id.in_(ids), pending_condition())
+                .where(Photo.project_id.in_(ids), pending_deletion())
                 .values(keep_jpg=Photo.jpg_available, keep_raw=Photo.raw_available)
             ).rowcount
         announce_pending(runtime, ids)

@@ -86,7 +86,7 @@ ListedPhoto = namedtuple(  # type: ignore[misc]
 
 @dataclass
 class Page:
-    photos: list[tuple[Any, str]] = field(default_factory=list)  # (ListedPhoto, project folder)
+    photos: list[Any] = field(default_factory=list)  # ListedPhoto, each with its project folder
     total: int = 0
     unfiltered_total: int = 0
     next_cursor: str | None = None
@@ -246,8 +246,7 @@ def list_photos(
     rows = rows[:limit]
     if not forward:
         rows.reverse()
-    listed = [ListedPhoto._make(row) for row in rows]
-    page = Page(photos=[(photo, photo.folder) for photo in listed])
+    page = Page(photos=[ListedPhoto._make(row) for row in rows])
     if rows:
         first, last = rows[0], rows[-1]
         first_key, last_key = getattr(first, _attr(sort)), getattr(last, _attr(sort))

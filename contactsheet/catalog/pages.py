@@ -123,67 +123,60 @@ def locate_page(runtime: Runtime, listing: Listing, photo_id: int) -> dict[str, 
 def all_keys(runtime: Runtime, listing: Listing, *, ids_only: bool = False) -> dict[str, Any]:
     """Every matching photo's id, project folder and basename, in the listing's order; with
     `ids_only`, the ids alone (what select-all needs, in a third of the time)."""
-    if ids_only:
-        with runtime.db.read() as session:
-            ids = _listed_ids(session, runtime.tenant, listing)
-        return {"ids": ids, "total": len(ids), "fields": ["id"]}
-    conditions = scope_conditions(runtime.tenant, listing.filters.project_id) + filter_conditions(
-        listing.filters
-    )
-    query = (
-        select(Photo.id, Project.folder, Photo.basename)
-        .join(Project, Project.id == Photo.project_id)
-        .where(*conditions)
-        .order_by(*listing_order(listing.sort))
-        .limit(ALL_KEYS_CAP + 1)
-    )
     with runtime.db.read() as session:
-        rows = session.execute(query).all()
-    _within_cap(len(rows))
+        if ids_only:
+            ids = _listed_ids(session, runtime.tenant, listing)
+        else:
+            rows = session.execute(
+                _matching(runtime.tenant, listing, Photo.id, Project.folder, Photo.basename)
+            ).all()
+    if ids_only:
+        return {"ids": _within_cap(ids), "total": len(ids), "fields": ["id"]}
     return {
-        "items": [[pid, folder, name] for pid, folder, name in rows],
+        "items": [[pid, folder, name] for pid, folder, name in _within_cap(rows)],
         "total": len(rows),
         "fields": ["id", "project_folder", "basename"],
     }
 
 
+def _matching(tenant: str, listing: Listing, *columns: Any) -> Any:
+    """`columns` of the listing's photos in its order, one past the cap."""
+    filters = listing.filters
+    return (
+        select(*columns)
+        .join(Project, Project.id == Photo.project_id)
+        .where(*scope_conditions(tenant, filters.project_id), *filter_conditions(filters))
+        .order_by(*listing_order(listing.sort))
+        .limit(ALL_KEYS_CAP + 1)
+    )
+
+
 def _listed_ids(session: Session, tenant: str, listing: Listing) -> list[int]:
     filters = listing.filters
-    order = listing_order(listing.sort)
     if filter_conditions(filters):
-        query = (
-            select(Photo.id)
-            .join(Project, Project.id == Photo.project_id)
-            .where(*scope_conditions(tenant, filters.project_id), *filter_conditions(filters))
-        )
-        ids = list(session.scalars(query.order_by(*order).limit(ALL_KEYS_CAP + 1)))
-        _within_cap(len(ids))
-        return ids
+        return list(session.scalars(_matching(tenant, listing, Photo.id)))
     # Unfiltered, the ids come from a sort index alone, without visiting a photo's row; the
     # photos of projects that are not active (usually none) are left out afterwards.
-    query = select(Photo.id).where(Photo.tenant == tenant)
-    if filters.project_id is not None:
-        query = query.where(Photo.project_id == filters.project_id)
     inactive = (
         select(Photo.id)
         .join(Project, Project.id == Photo.project_id)
         .where(Photo.tenant == tenant, Project.status != ProjectStatus.ACTIVE)
     )
+    query = select(Photo.id).where(Photo.tenant == tenant)
     if filters.project_id is not None:
         inactive = inactive.where(Photo.project_id == filters.project_id)
+        query = query.where(Photo.project_id == filters.project_id)
     hidden = set(session.scalars(inactive))
-    ids = list(session.scalars(query.order_by(*order).limit(ALL_KEYS_CAP + len(hidden) + 1)))
-    if hidden:
-        ids = [photo_id for photo_id in ids if photo_id not in hidden]
-    _within_cap(len(ids))
-    return ids
+    query = query.order_by(*listing_order(listing.sort)).limit(ALL_KEYS_CAP + len(hidden) + 1)
+    return [photo_id for photo_id in session.scalars(query) if photo_id not in hidden]
 
 
-def _within_cap(found: int) -> None:
-    if found > ALL_KEYS_CAP:
+def _within_cap(found: list[Any]) -> list[Any]:
+    if len(found) > ALL_KEYS_CAP:
         raise PayloadTooLarge(
             f"more than {ALL_KEYS_CAP} photos match; narrow the filters (a project, dates, tags)"
         )
+    return found
 
 
 def tag_counts(runtime: Runtime, project_id: int) -> list[dict[str, Any]]:

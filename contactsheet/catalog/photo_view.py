@@ -79,16 +79,14 @@ def photo_item(photo: Photo | Any, folder: str, states: dict[str, str]) -> dict[
     }
 
 
-def photo_items(
-    session: Session, photos: list[tuple[Any, str]], *, with_tags: bool
-) -> list[dict[str, Any]]:
-    """`photo_item` for each (photo, project folder), with its tags when asked."""
-    ids = [photo.id for photo, _ in photos]
+def photo_items(session: Session, photos: list[Any], *, with_tags: bool) -> list[dict[str, Any]]:
+    """`photo_item` for each of a listing's photos (ListedPhoto), with its tags when asked."""
+    ids = [photo.id for photo in photos]
     states = derivative_states(session, ids)
     tags = tags_of(session, ids) if with_tags else None
     items = []
-    for photo, folder in photos:
-        item = photo_item(photo, folder, states.get(photo.id, {}))
+    for photo in photos:
+        item = photo_item(photo, photo.folder, states.get(photo.id, {}))
         if tags is not None:
             item["tags"] = tags.get(photo.id, [])
         items.append(item)

@@ -212,6 +212,13 @@ def find_project(session: Session, tenant: str, folder: str) -> Project:
     return project
 
 
+def hold_project(session: Session, project_id: int) -> Project | None:
+    """The project's row, locked until the transaction ends (PostgreSQL; SQLite's one writer
+    serialises anyway). Whatever adds the project's files to the catalog (placement, indexing)
+    holds it, so they take turns and each sees what the other committed."""
+    return session.get(Project, project_id, with_for_update=True)
+
+
 def project_id_of(db: Database, tenant: str, folder: str) -> int:
     """The id of the active project in `folder`; `ProjectNotFound` otherwise. Every request that
     names a project by its folder asks here."""

@@ -36,6 +36,7 @@ from contactsheet.catalog.photos import (
     same_type_files,
     split_name,
 )
+from contactsheet.catalog.projects import hold_project
 from contactsheet.db.tables import Photo, Project
 from contactsheet.imaging.metadata import PhotoMetadata, read_metadata
 from contactsheet.ingest.classify import Classifier
@@ -110,11 +111,11 @@ def index_files(
     """Add `files` (already in the project folder) to the catalog.
 
     `files` were listed outside this transaction, so another check (or an upload) may have
-    indexed some of them since: under the project's row lock, which placement holds too, those
-    are now known and skipped. Seen as strangers, they would be renamed aside as collisions.
+    indexed some of them since: under the project's lock (`hold_project`, which placement holds
+    too) those are now known and skipped. Seen as strangers, they would be renamed aside.
     """
     report = IndexReport()
-    session.get(Project, project.id, with_for_update=True)
+    hold_project(session, project.id)
     known = known_filenames(session, project.id)
     files = [found for found in files if found.path.name not in known]
     sidecars = []

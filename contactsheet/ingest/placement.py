@@ -39,6 +39,7 @@ from contactsheet.catalog.photos import (
     remove_file,
     split_name,
 )
+from contactsheet.catalog.projects import hold_project
 from contactsheet.db.enums import FileOutcome, ProjectStatus, TrashReason
 from contactsheet.db.tables import Photo, PhotoFile, Project
 from contactsheet.errors import (
@@ -284,7 +285,7 @@ def place_files(
         with runtime.db.write() as session:
             # Locked (PostgreSQL; SQLite has one writer anyway): a delete committed first is
             # seen here, one started later waits until these files are placed.
-            project = session.get(Project, project_id, with_for_update=True)
+            project = hold_project(session, project_id)
             if project is None or project.status != ProjectStatus.ACTIVE:
                 raise ProjectNotFound("the project was deleted while its files arrived")
             checked_folder(runtime, project)
