@@ -105,21 +105,24 @@ def clean_env(data: Path) -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, data: Path, log: Path) -> None:
+    """`contactsheet serve` on a fresh data folder; without workers and scheduler unless asked
+    (`workers=True` runs the default configuration, as a user's server does)."""
+
+    def __init__(
+        self, data: Path, log: Path, *, workers: bool = False, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = clean_env(data)
-        env.update(
-            {
-                "CONTACTSHEET_ADMIN_PASSWORD": PASSWORD,
-                "CONTACTSHEET_PIPELINE__WORKERS_IN_SERVE": "false",
-                "CONTACTSHEET_PIPELINE__SCHEDULER_ENABLED": "false",
-            }
-        )
+        self.env = clean_env(data)
+        self.env["CONTACTSHEET_ADMIN_PASSWORD"] = PASSWORD
+        if not workers:
+            self.env["CONTACTSHEET_PIPELINE__WORKERS_IN_SERVE"] = "false"
+            self.env["CONTACTSHEET_PIPELINE__SCHEDULER_ENABLED"] = "false"
+        self.env.update(env or {})
         self.log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "contactsheet", "serve", "--port", str(self.port)],
-            env=env,
+            env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

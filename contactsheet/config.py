@@ -61,6 +61,17 @@ class PipelineSettings(BaseModel):
     backoff_max_seconds: float = Field(3600.0, ge=0)
     poll_interval_ms: int = Field(500, ge=10)
     job_retention_days: int = Field(14, ge=1)
+    batch_photos: int = Field(
+        500, ge=1, le=100_000, description="Photos an upload's waiting derivative job may gather."
+    )
+    reconcile_delay_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Quiet time after a project's last upload before its files are checked.",
+    )
+    reconcile_longest_seconds: float = Field(
+        120.0, ge=0, description="Longest a check after uploads waits while uploads go on."
+    )
     workers_in_serve: bool = Field(True, description="Run job workers inside `contactsheet serve`.")
     scheduler_enabled: bool = True
     maintenance_interval_seconds: int = Field(3600, ge=1)

@@ -459,6 +459,7 @@ def test_image_move_takes_files_sidecars_derivatives_and_tags_along(
     # The clash: a DSC1.JPG copied into the destination by hand (an upload would have renamed it).
     samples.copy("jpg_other", dest_dir / "DSC1.JPG")
     start(runtime, "maintenance", project_id=dest.id)
+    start(runtime, "folder_check", project_id=source.id)
     run_all(runtime)  # derivatives for everyone; folder_check indexes the sidecar and the clash
     assert set(photos(runtime, dest.id)) == {"DSC1"}
     moving = photos(runtime, source.id)

@@ -48,7 +48,7 @@ def test_progress_shows_live_and_cancel_stops_the_job(page: Any, web: WebApp) ->
     expect(page.get_by_role("heading", name="Projects", level=1)).to_be_visible()
     job_id = start(web, "t_items", {"count": 40, "delay": 0.1})
     # The indicator counts the running job without the panel open.
-    expect(page.get_by_role("button", name="Processes: 1 running")).to_be_visible()
+    expect(page.get_by_role("button", name="Processes: 1 (1 running)")).to_be_visible()
     panel = open_panel(page)
     row = panel.locator(f'[data-job-id="{job_id}"]')
     expect(row).to_contain_text("items")  # the task catalogue's label
@@ -122,7 +122,7 @@ def test_panel_lists_jobs_that_ran_before_the_page_opened(page: Any, web: WebApp
     wait_until(lambda: job(web, sleeping)["status"] == "running", "the job running")
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/")
-    expect(page.get_by_role("button", name="Processes: 1 running")).to_be_visible()
+    expect(page.get_by_role("button", name="Processes: 1 (1 running)")).to_be_visible()
     panel = open_panel(page)
     row = panel.locator(f'[data-job-id="{sleeping}"]')
     expect(row).to_contain_text("sleep")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -30,6 +32,35 @@ LEASE_CHECK_SECONDS = 0.1
 
 def pool_size(runtime: Runtime) -> int:
     return runtime.settings.processing.image_workers or os.cpu_count() or 1
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_guard = threading.Lock()
+# How much lower than the process's other threads the image threads run (Linux `nice` is per
+# thread, and the threads libvips starts from them inherit it).
+BACKGROUND_NICE = 10
+
+
+def _yield_to_requests() -> None:
+    """Run this image thread below the API's threads: with every core busy rendering a shoot, a
+    listing or a thumbnail request still gets a core at once instead of a share of it."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed: run as is
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + BACKGROUND_NICE)
+
+
+def image_pool(size: int) -> ThreadPoolExecutor:
+    """The process's pool of image threads. Every `generate_derivatives` job of the process hands
+    its photos to this one pool: jobs running side by side (one per upload, one per move) share
+    the cores instead of each starting threads of its own, which oversubscribed them and held
+    one decoded image per thread in memory (docs/derivatives.md, "Threads")."""
+    with _pools_guard:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(
+                size, thread_name_prefix="derivatives", initializer=_yield_to_requests
+            )
+        return pool
 
 
 def _active_photos() -> Select[tuple[int]]:
@@ -113,13 +144,14 @@ def generate_derivatives(context: JobContext) -> dict[str, Any]:
     configure(runtime.settings.processing.vips_concurrency)
     counts = {"generated": 0, "cache_hits": 0, "failed": 0, "gone": 0}
     size = pool_size(runtime)
-    pool = ThreadPoolExecutor(size, thread_name_prefix="derivatives")
+    pool = image_pool(size)
     running: dict[Future[PhotoOutcome], tuple[int, int]] = {}
     halted: JobCanceled | WorkerStopping | None = None
     try:
         while True:
-            # Photos are handed to the pool one by one as others finish, so a stop or a cancel
-            # starts no new photo: only those in flight finish, and their items are recorded.
+            # Photos are handed to the pool one by one as others finish (at most `size` of this
+            # job's at once), so a stop or a cancel starts no new photo: those not yet begun are
+            # taken back, those in flight finish, and their items are recorded.
             while halted is None and todo and len(running) < size:
                 photo_id, item_id = todo.popleft()
                 future = pool.submit(generate_photo, runtime, photo_id, force=force)
@@ -136,12 +168,15 @@ def generate_derivatives(context: JobContext) -> dict[str, Any]:
                     context.check_canceled()
                 except (JobCanceled, WorkerStopping) as exc:
                     halted = exc
+                    for future in [f for f in running if f.cancel()]:
+                        del running[future]
         if halted is not None:
             raise halted
     finally:
         # Never wait here: after a lost lease the handler returns at once, and a photo still in
         # flight finishes on its own without anything more being written for the job.
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in running:
+            future.cancel()
     return counts
 
 

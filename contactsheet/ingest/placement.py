@@ -13,8 +13,9 @@
   and a photo row is only kept with the file it was made for (a name taken on disk in the
   instant before the link is skipped and leaves no row behind).
 
-Rows, files and the `upload_postprocess` task are committed together; a file placed whose
-transaction then fails is found by `folder_check` (the disk is the truth). The project is looked
+Rows, files and the `upload_postprocess` task (or their place in a waiting one) are committed
+together; a file placed whose transaction then fails is found by `folder_check` (the disk is the
+truth), which runs once a project's uploads pause (`upload_reconcile`). The project is looked
 up again when its files are placed: deleted meanwhile, the request answers `project_not_found`;
 its folder renamed or removed by hand (not yet followed by discovery), `project_folder_missing`.
 """
@@ -292,13 +293,14 @@ def place_files(
             placer = Placer(runtime, session, project, options, batch)
             report.files = [placer.place(staged) for staged in staged_files]
             if placer.touched:
-                job = runtime.queue.start_task(
+                job = runtime.queue.start_or_join(
                     session,
                     "upload_postprocess",
                     project_id=project.id,
-                    payload={"photo_ids": sorted(placer.touched)},
+                    photo_ids=sorted(placer.touched),
                 )
                 report.task_id = job.task_id
+                runtime.queue.start_debounced(session, "upload_reconcile", project_id=project.id)
             if placer.to_move:
                 move = runtime.queue.start_task(
                     session,

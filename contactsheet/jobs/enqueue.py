@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -67,6 +68,88 @@ def start_task(
         if existing is None:
             raise
         return existing
+    return job
+
+
+def _queued_first_step(
+    core: QueueCore, session: Session, task_type: str, project_id: int
+) -> Job | None:
+    """The newest run of `task_type` for the project that no worker has started, locked for the
+    caller's transaction. One a claim holds right now is passed over (PostgreSQL: SKIP LOCKED),
+    so the caller never waits on a worker and never changes a job being taken."""
+    return session.scalar(
+        select(Job)
+        .join(Task, Task.id == Job.task_id)
+        .where(
+            Job.tenant == core.tenant,
+            Job.project_id == project_id,
+            Job.status == JobStatus.QUEUED,
+            Job.step_index == 0,
+            Job.attempts == 0,
+            Task.type == task_type,
+        )
+        .order_by(Job.id.desc())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def start_or_join(
+    core: QueueCore,
+    session: Session,
+    task_type: str,
+    *,
+    project_id: int,
+    photo_ids: list[int],
+    origin: str,
+    most: int,
+) -> Job:
+    """Queue `task_type` for these photos, or add them to a run of it for the same project that
+    is still waiting (up to `most` photos a run): a shoot arriving a file per request becomes a
+    few batches instead of a job per photo (docs/jobs.md, "Batches")."""
+    queued = _queued_first_step(core, session, task_type, project_id)
+    if queued is not None:
+        merged = sorted(set(queued.payload.get("photo_ids", [])) | set(photo_ids))
+        if len(merged) <= most:
+            task = session.get_one(Task, queued.task_id)
+            # New dicts: the JSON columns are compared by value when the session flushes.
+            queued.payload = {**queued.payload, "photo_ids": merged}
+            task.payload = {**task.payload, "photo_ids": merged}
+            return queued
+    return start_task(
+        core,
+        session,
+        task_type,
+        project_id=project_id,
+        payload={"photo_ids": sorted(set(photo_ids))},
+        origin=origin,
+        dedup=False,
+    )
+
+
+def start_debounced(
+    core: QueueCore,
+    session: Session,
+    task_type: str,
+    *,
+    project_id: int,
+    delay: timedelta,
+    longest: timedelta,
+    origin: str,
+) -> Job:
+    """Queue `task_type` for the project to run `delay` from now; asked again before it starts,
+    the same run is pushed back instead, but never past `longest` after it was first asked for
+    (a project receiving files for hours is still checked now and then)."""
+    now = utcnow()
+    queued = _queued_first_step(core, session, task_type, project_id)
+    if queued is not None:
+        latest = queued.created_at + longest
+        queued.run_after = max(queued.run_after, min(now + delay, latest))
+        return queued
+    job = start_task(
+        core, session, task_type, project_id=project_id, payload={}, origin=origin, dedup=False
+    )
+    job.run_after = now + delay
     return job
 
 

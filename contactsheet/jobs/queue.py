@@ -93,6 +93,42 @@ class JobQueue:
             dedup=dedup,
         )
 
+    def start_or_join(
+        self,
+        session: Session,
+        task_type: str,
+        *,
+        project_id: int,
+        photo_ids: list[int],
+        origin: str = "user",
+    ) -> Job:
+        """Queue the task for these photos, or add them to the project's run of it that no
+        worker has started yet; returns the job that will do them."""
+        return enqueue.start_or_join(
+            self._core,
+            session,
+            task_type,
+            project_id=project_id,
+            photo_ids=photo_ids,
+            origin=origin,
+            most=self.config.batch_photos,
+        )
+
+    def start_debounced(
+        self, session: Session, task_type: str, *, project_id: int, origin: str = "system"
+    ) -> Job:
+        """Queue the project's task to run once the project has been quiet for
+        `reconcile_delay_seconds`; asking again meanwhile pushes the same run back."""
+        return enqueue.start_debounced(
+            self._core,
+            session,
+            task_type,
+            project_id=project_id,
+            delay=timedelta(seconds=self.config.reconcile_delay_seconds),
+            longest=timedelta(seconds=self.config.reconcile_longest_seconds),
+            origin=origin,
+        )
+
     # -- claiming and holding -------------------------------------------------------------------
 
     def claim(self, worker_id: str, *, min_priority: int = 0) -> ClaimedJob | None:

@@ -101,7 +101,8 @@ export function createProcesses() {
     const words = [running.length && `${running.length} running`, queued.length && `${queued.length} queued`]
       .filter(Boolean)
       .join(", ");
-    const label = words ? `Processes: ${words}` : "Processes: nothing running";
+    // The count shown on the button leads the name, so what is seen is what is read out.
+    const label = words ? `Processes: ${active} (${words})` : "Processes: nothing running";
     button.setAttribute("aria-label", label);
     button.title = label;
   }
