@@ -6,9 +6,10 @@ for their thumbnails and previews. Then, at the same time:
 
 - a shoot of `--ingest` 24 MP photos goes in as the web client sends it (one file per request,
   2 in flight) into a second project;
-- `--clients` clients, each logged in on its own, loop over: a listing page
+- `--clients` clients, ten to a login, loop over: a listing page
   (GET /api/photos?limit=250, then the project's page by filename), a thumbnail of the catalog
-  (a random one, as a grid scrolling in), and every tenth of them holds an event stream open;
+  (a random one, as a grid scrolling in), pausing 0 to 2 x `--think-ms` after each request as a
+  person does; every tenth of them holds an event stream open;
 
 until the shoot's every thumbnail and preview is made. Reports p50/p95/max per request kind,
 errors, and the server's peak RSS.
@@ -33,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -52,7 +55,7 @@ from bench.ingest import (  # noqa: E402
     percentile,
     send_multipart,
 )
-from bench.upload import HTTP_TIMEOUT, PASSWORD, Server, login, new_project  # noqa: E402
+from bench.upload import HTTP_TIMEOUT, Server, login, new_project  # noqa: E402
 
 TARGETS_MS = {"listing": 100.0, "thumbnail": 50.0}
 IN_FLIGHT = 2
@@ -102,14 +105,12 @@ async def client_loop(
     stop: asyncio.Event,
     timings: dict[str, list[float]],
     errors: dict[str, int],
+    think: float,
+    cookies: httpx.Cookies,
 ) -> None:
     folder, names = catalog
     rng = random.Random(index)
-    async with httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as client:
-        answer = await client.post(
-            "/api/auth/login", json={"username": "admin", "password": PASSWORD}
-        )
-        answer.raise_for_status()
+    async with httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT, cookies=cookies) as client:
         stream_task = None
         if index % 10 == 0:
             stream_task = asyncio.create_task(_hold_stream(client, stop))
@@ -127,6 +128,8 @@ async def client_loop(
                         timings[kind].append(time.perf_counter() - started)
                         if response.status_code != 200:
                             errors[f"{kind} {response.status_code}"] += 1
+                    # A person looks before the next click or scroll: 0 to 2x `think`.
+                    await asyncio.sleep(rng.uniform(0, 2 * think))
         finally:
             if stream_task is not None:
                 stream_task.cancel()
@@ -144,16 +147,23 @@ async def under_load(
     clients: int,
     catalog: tuple[str, list[str]],
     during: threading.Thread,
+    think: float,
 ) -> tuple[dict[str, list[float]], dict[str, int], float]:
     stop = asyncio.Event()
     timings: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
+    # One login per ten clients: logins are rate limited per address (10 a window), and each
+    # login may hold a few event streams (every tenth client holds one).
+    logins = [login(url) for _ in range(max(1, clients // 10))]
     tasks = [
-        asyncio.create_task(client_loop(url, i, catalog, stop, timings, errors))
+        asyncio.create_task(
+            client_loop(url, i, catalog, stop, timings, errors, think, logins[i % len(logins)])
+        )
         for i in range(clients)
     ]
-    await asyncio.sleep(1.0)  # everyone logged in and looping before the shoot starts
+    await asyncio.sleep(1.0)  # everyone looping before the shoot starts and the clock runs
     timings.clear()
+    errors.clear()
     started = time.perf_counter()
     during.start()
     while during.is_alive():
@@ -164,12 +174,26 @@ async def under_load(
     return timings, errors, seconds
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--catalog", type=int, default=60, help="photos already in the library")
     parser.add_argument("--ingest", type=int, default=24, help="photos ingested under load")
     parser.add_argument("--base", type=int, default=12)
+    parser.add_argument(
+        "--think-ms", type=float, default=250, help="mean pause of a client between requests"
+    )
     parser.add_argument("--postgres-url", default=None)
     args = parser.parse_args()
 
@@ -194,6 +218,7 @@ def main() -> int:
         names = sorted(made.names.values())
         print(f"catalog of {len(names)} photos ready")
         server.reset_peak()
+        cpu_before = (_cpu_seconds(server.process.pid), _own_cpu_seconds())
         result: dict[str, Watch] = {}
         shoot = threading.Thread(
             target=lambda: result.setdefault(
@@ -201,15 +226,21 @@ def main() -> int:
             )
         )
         timings, errors, seconds = asyncio.run(
-            under_load(server.url, args.clients, (catalog_folder, names), shoot)
+            under_load(
+                server.url, args.clients, (catalog_folder, names), shoot, args.think_ms / 1000
+            )
         )
         if "shoot" not in result:
             raise RuntimeError("the ingest under load did not finish")
+        server_cpu = _cpu_seconds(server.process.pid) - cpu_before[0]
+        client_cpu = _own_cpu_seconds() - cpu_before[1]
         peak = server.status("VmHWM")
         engine = "PostgreSQL" if args.postgres_url else "SQLite"
+        count = sum(len(v) for v in timings.values())
         print(
-            f"\n{args.clients} clients for {seconds:.1f} s while {args.ingest} photos were "
-            f"ingested ({engine}, {len(names)} photos in the catalog)"
+            f"\n{args.clients} clients for {seconds:.1f} s ({count / seconds:.0f} requests/s, "
+            f"{args.think_ms:g} ms mean pause) while {args.ingest} photos were ingested "
+            f"({engine}, {len(names)} photos in the catalog)"
         )
         header = (
             f"{'request':<10} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'target':>8}"
@@ -223,6 +254,11 @@ def main() -> int:
                 f"{max(ms):>8.1f} {'<' + format(TARGETS_MS[kind], '.0f'):>8}"
             )
         print(f"errors: {dict(errors) or 'none'}")
+        cores = os.cpu_count() or 1
+        print(
+            f"CPU over the run: server {server_cpu:.1f} s, these clients {client_cpu:.1f} s, "
+            f"of {cores * seconds:.1f} s on {cores} cores"
+        )
         print(f"server peak RSS during the run: {peak:.0f} MB" if peak else "")
     finally:
         if server is not None:

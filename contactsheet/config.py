@@ -42,6 +42,9 @@ class ProcessingSettings(BaseModel):
     decode_timeout_seconds: float = Field(120.0, gt=0)
     vips_concurrency: int = Field(1, ge=1, le=64, description="libvips threads per image worker.")
     image_workers: int = Field(0, ge=0, description="Image pool size; 0 means the CPU count.")
+    malloc_arenas: int = Field(
+        2, ge=0, le=64, description="glibc heaps per process (0: glibc's default, 8 per core)."
+    )
     upload_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
 
 

@@ -43,7 +43,7 @@ def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     cap libvips' threads."""
     # libvips' thread count belongs to the process: set once here, where serve, worker and every
     # command start, it holds for each render, a thumbnail the API remakes on request included.
-    configure_imaging(settings.processing.vips_concurrency)
+    configure_imaging(settings.processing.vips_concurrency, settings.processing.malloc_arenas)
     paths = LibraryPaths(settings.data, settings.tenant)
     paths.projects_root.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)

@@ -35,3 +35,11 @@ def test_a_thumbnail_made_on_request_uses_the_configured_libvips_threads(
         assert seen.mean <= 1.3, str(seen)
     finally:
         pyvips.concurrency_set(before)
+
+
+def test_the_c_library_keeps_the_configured_number_of_heaps() -> None:
+    """glibc takes the cap (this machine runs on glibc); 0 leaves its default alone."""
+    from contactsheet.imaging.memory import limit_arenas
+
+    assert limit_arenas(2) is True
+    assert limit_arenas(0) is False

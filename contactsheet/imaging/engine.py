@@ -29,6 +29,7 @@ from contactsheet.imaging.decode_errors import DecodeError
 from contactsheet.imaging.encode import encode, shrink, thumbhash_of
 from contactsheet.imaging.error_log import error_log
 from contactsheet.imaging.formats import kind_of
+from contactsheet.imaging.memory import limit_arenas
 from contactsheet.imaging.specs import DEFAULT_PREVIEW, DEFAULT_THUMBNAIL, DerivativeSpec, Rendered
 
 # The public face: what other packages import comes from here, whichever module holds it.
@@ -69,8 +70,9 @@ ENGINE_VERSION: str = (
 )
 
 
-def configure(vips_concurrency: int) -> None:
-    """Threads libvips (and the isolated RAW/HEIF decoders) may use per worker process.
+def configure(vips_concurrency: int, malloc_arenas: int = 0) -> None:
+    """Threads libvips (and the isolated RAW/HEIF decoders) may use per worker process, and the
+    C library's heaps the process keeps (`memory.limit_arenas`).
 
     Left alone (docs/derivatives.md, "Threads"), libvips starts one thread per core for every
     pipeline, and a pool of workers on a many-core server multiplies that into hundreds of threads.
@@ -78,6 +80,7 @@ def configure(vips_concurrency: int) -> None:
     threads = max(1, int(vips_concurrency))
     pyvips.concurrency_set(threads)
     isolated.set_threads(threads)
+    limit_arenas(malloc_arenas)
 
 
 def render(
