@@ -149,12 +149,12 @@ def generate_derivatives(context: JobContext) -> dict[str, Any]:
     halted: JobCanceled | WorkerStopping | None = None
     try:
         while True:
-            # Photos are handed to the pool one by one as others finish, two per pool thread so
-            # a thread finishing a photo finds the next one waiting while this thread records
-            # the last (a pool starved for those milliseconds idled 6 % of the time). A stop or
-            # a cancel starts no new photo: those not yet begun are taken back, those in flight
-            # finish, and their items are recorded.
-            while halted is None and todo and len(running) < 2 * size:
+            # Photos are handed to the pool one by one as others finish, at most one per pool
+            # thread: a photo waiting in the pool would start the moment the one before it ends,
+            # before this thread has recorded that one and learnt whether the job is still its
+            # own. So a stop, a cancel or a lost lease starts no new photo: those in flight
+            # finish, and their items are recorded (a lost job records nothing more).
+            while halted is None and todo and len(running) < size:
                 photo_id, item_id = todo.popleft()
                 future = pool.submit(generate_photo, runtime, photo_id, force=force)
                 running[future] = (photo_id, item_id)
