@@ -195,6 +195,18 @@ def follow_events(url: str, cookies: httpx.Cookies, watch: Watch, ready: threadi
         client.close()
 
 
+def start_following(url: str, cookies: httpx.Cookies, watch: Watch) -> threading.Thread:
+    """`follow_events` on a thread of its own, returned once the stream is open."""
+    ready = threading.Event()
+    listener = threading.Thread(
+        target=follow_events, args=(url, cookies, watch, ready), daemon=True
+    )
+    listener.start()
+    if not ready.wait(30):
+        raise RuntimeError("the event stream did not open")
+    return listener
+
+
 # -- senders ---------------------------------------------------------------------------------------
 
 
@@ -205,19 +217,6 @@ def _record(watch: Watch, body: dict) -> None:
             if item.get("status") == "stored":
                 watch.returned.setdefault(item["photo_id"], now)
                 watch.names[item["photo_id"]] = item["stored_as"].rsplit(".", 1)[0]
-
-
-def send_multipart(client: httpx.Client, watch: Watch, paths: list[Path]) -> None:
-    handles = [path.open("rb") for path in paths]
-    try:
-        parts = [("files", (p.name, h, "image/jpeg")) for p, h in zip(paths, handles, strict=True)]
-        response = client.post(f"/api/projects/{watch.folder}/upload", files=parts)
-    finally:
-        for handle in handles:
-            handle.close()
-    if response.status_code != 200:
-        raise RuntimeError(f"upload failed: {response.status_code} {response.text[:300]}")
-    _record(watch, response.json())
 
 
 def send_curl(url: str, cookies: httpx.Cookies, watch: Watch, paths: list[Path]) -> None:
@@ -257,13 +256,7 @@ def run_mode(
         folder = new_project(client, f"ingest {mode}")
     watch = Watch(folder, expected=len(files))
     before = _counts(database_url)
-    ready = threading.Event()
-    listener = threading.Thread(
-        target=follow_events, args=(server.url, cookies, watch, ready), daemon=True
-    )
-    listener.start()
-    if not ready.wait(30):
-        raise RuntimeError("the event stream did not open")
+    listener = start_following(server.url, cookies, watch)
     server.reset_peak()
     started = time.perf_counter()
     with ThreadPoolExecutor(IN_FLIGHT) as pool:

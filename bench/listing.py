@@ -22,7 +22,9 @@ network). Measured, `--repeat` times each after one warm-up request:
 - pending      GET /api/photos/pending-deletes
 
 Targets (p95, at 100,000 photos), printed beside each figure: a 250-item page 15 ms on SQLite and
-25 ms on PostgreSQL; all-keys 300 ms; pending-deletes 20 ms. PostgreSQL is skipped, with a note,
+25 ms on PostgreSQL; all-keys 300 ms; pending-deletes 20 ms. With `--photos 1000000` a page's
+target is 30 ms on both, and all-keys is asked for one project (past 100,000 matching photos it
+answers 413 by design: narrow the filters). PostgreSQL is skipped, with a note,
 when the server cannot be reached.
 """
 
@@ -43,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +63,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from contactsheet.app import create_app  # noqa: E402
 from contactsheet.auth.bootstrap import ensure_admin_password  # noqa: E402
+from contactsheet.catalog.pages import ALL_KEYS_CAP  # noqa: E402
 from contactsheet.catalog.projects import create_project  # noqa: E402
 from contactsheet.config import Settings  # noqa: E402
 from contactsheet.db.tables import Photo, PhotoTag, Tag  # noqa: E402
@@ -119,7 +122,7 @@ def postgres_database(server_url: str) -> Iterator[str]:
 def opened(engine: str, data: Path, postgres_url: str) -> Iterator[Runtime]:
     """A runtime over a fresh, migrated database (open_runtime runs contactsheet.db.migrate)."""
     if engine == "sqlite":
-        urls: Any = contextmanager(lambda: iter([None]))()
+        urls: Any = nullcontext(None)
     else:
         urls = postgres_database(postgres_url)
     with urls as url:
@@ -241,7 +244,9 @@ def timed(
     return samples, rows
 
 
-def measure(engine: str, runtime: Runtime, repeat: int, heavy_repeat: int) -> list[Measure]:
+def measure(
+    engine: str, runtime: Runtime, photos: int, repeat: int, heavy_repeat: int
+) -> list[Measure]:
     ensure_admin_password(runtime.db, PASSWORD)
     app = create_app(runtime)
     results = []
@@ -275,30 +280,42 @@ def measure(engine: str, runtime: Runtime, repeat: int, heavy_repeat: int) -> li
             f"/api/projects/{folder}/photos",
             {**first, "sort": "filename", "dir": "asc"},
         )
-        run("all-keys (all photos)", "/api/photos/all-keys", {}, heavy_repeat)
-        run("all-keys, ids (fields=id)", "/api/photos/all-keys", {"fields": "id"}, heavy_repeat)
+        # Past ALL_KEYS_CAP photos all-keys answers 413 (narrow the filters): one project then.
+        everything = {} if photos <= ALL_KEYS_CAP else {"project": folder}
+        label = "all photos" if not everything else "one project"
+        run(f"all-keys ({label})", "/api/photos/all-keys", everything, heavy_repeat)
+        run(
+            f"all-keys, ids ({label})",
+            "/api/photos/all-keys",
+            {**everything, "fields": "id"},
+            heavy_repeat,
+        )
         run("pending-deletes", "/api/photos/pending-deletes", {})
     return results
 
 
-def target_ms(m: Measure) -> float | None:
+def target_ms(m: Measure, photos: int) -> float | None:
+    """The issue's targets: pages 15 ms (SQLite) and 25 ms (PostgreSQL) at 100,000 photos, 30 ms
+    on both at a million; all-keys and pending-deletes are set at 100,000 only."""
     if m.name.startswith("floor"):
         return None
-    if m.name.startswith("all-keys"):
-        return 300
-    if m.name.startswith("pending"):
-        return 20
+    if m.name.startswith(("all-keys", "pending")):
+        if photos > 100_000:
+            return None
+        return 300 if m.name.startswith("all-keys") else 20
+    if photos >= 1_000_000:
+        return 30
     return 15 if m.engine == "sqlite" else 25
 
 
-def _verdict(m: Measure) -> str:
-    target = target_ms(m)
+def _verdict(m: Measure, photos: int) -> str:
+    target = target_ms(m, photos)
     if target is None:
         return "-"
     return f"{target:g}" + (" met" if m.percentile(95) * 1000 <= target else " missed")
 
 
-def table(results: list[Measure]) -> str:
+def table(results: list[Measure], photos: int) -> str:
     header = ("engine", "request", "n", "rows", "p50 ms", "p95 ms", "max ms", "target p95")
     rows = [
         (
@@ -309,7 +326,7 @@ def table(results: list[Measure]) -> str:
             f"{m.percentile(50) * 1000:.1f}",
             f"{m.percentile(95) * 1000:.1f}",
             f"{max(m.samples) * 1000:.1f}",
-            _verdict(m),
+            _verdict(m, photos),
         )
         for m in results
     ]
@@ -353,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         ):
             seconds = build(runtime, args.photos, args.projects)
             notes.append(f"{engine}: catalog of {args.photos} photos built in {seconds:.1f} s")
-            results += measure(engine, runtime, args.repeat, args.heavy_repeat or args.repeat)
-    print(table(results))
+            results += measure(
+                engine, runtime, args.photos, args.repeat, args.heavy_repeat or args.repeat
+            )
+    print(table(results, args.photos))
     print(
         "\nIn-process FastAPI app (TestClient, logged in): routing, auth, queries, JSON; no "
         f"network. Pages: limit={PAGE}; deep page: at the cursor {DEEP_PAGES} pages in; "

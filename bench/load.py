@@ -42,6 +42,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import httpx  # noqa: E402
 
@@ -49,11 +50,11 @@ from bench.derivatives import CACHE, make_photos  # noqa: E402
 from bench.ingest import (  # noqa: E402
     Watch,
     drop_postgres,
-    follow_events,
     fresh_postgres,
     make_files,
     percentile,
-    send_multipart,
+    send_curl,
+    start_following,
 )
 from bench.upload import HTTP_TIMEOUT, Server, login, new_project  # noqa: E402
 
@@ -64,36 +65,12 @@ IN_FLIGHT = 2
 def ingest(server: Server, cookies: httpx.Cookies, files: list[Path], folder: str) -> Watch:
     """Send `files` one per request, 2 in flight, and wait until all are made."""
     watch = Watch(folder, expected=len(files))
-    ready = threading.Event()
-    listener = threading.Thread(
-        target=follow_events, args=(server.url, cookies, watch, ready), daemon=True
-    )
-    listener.start()
-    if not ready.wait(30):
-        raise RuntimeError("the event stream did not open")
-    clients = [
-        httpx.Client(base_url=server.url, timeout=HTTP_TIMEOUT, cookies=cookies)
-        for _ in range(IN_FLIGHT)
-    ]
-    try:
-        threads = [
-            threading.Thread(
-                target=lambda index=index: [
-                    send_multipart(clients[index], watch, [path])
-                    for path in files[index::IN_FLIGHT]
-                ]
-            )
-            for index in range(IN_FLIGHT)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if not watch.done.wait(600):
-            raise RuntimeError(f"{len(watch.both_made)} of {len(files)} photos made")
-    finally:
-        for client in clients:
-            client.close()
+    listener = start_following(server.url, cookies, watch)
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:
+        for sent in [pool.submit(send_curl, server.url, cookies, watch, [p]) for p in files]:
+            sent.result()
+    if not watch.done.wait(600):
+        raise RuntimeError(f"{len(watch.both_made)} of {len(files)} photos made")
     listener.join(30)
     return watch
 

@@ -8,6 +8,8 @@ image data. Then:
   the scheduler off so only ingest is measured (derivative work would compete for the disk);
 - uploads every file with httpx, streaming from disk: one file per request (as the web client
   does), the same with 4 requests in flight, and 20 files per request, each into its own project;
+- first measures the disk's own rate: each file copied into the data folder, fsync'd, one after
+  another (the limit every upload row is compared with: target 90 % for one file per request);
 - reports MB/s and the server's peak RSS per run (VmHWM from /proc, reset between runs);
 - runs `contactsheet import` of the same folder into another data folder, and reports MB/s and
   that process's peak RSS.
@@ -244,6 +246,31 @@ def upload_run(
     )
 
 
+# -- the disk's own rate ---------------------------------------------------------------------------
+
+
+def disk_run(files: list[Path], target: Path) -> Row:
+    """The limit: each file copied to the disk the server writes to, fsync'd, its folder fsync'd,
+    one after another (what storing a file costs at the least)."""
+    target.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for path in files:
+        copy = target / path.name
+        with path.open("rb") as source, copy.open("wb") as out:
+            shutil.copyfileobj(source, out, MB)
+            out.flush()
+            os.fsync(out.fileno())
+        folder = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    seconds = time.perf_counter() - started
+    total = sum(p.stat().st_size for p in files)
+    shutil.rmtree(target)
+    return Row("disk: copy + fsync per file (the limit)", len(files), total / MB, seconds, None)
+
+
 # -- import ----------------------------------------------------------------------------------------
 
 
@@ -286,21 +313,25 @@ def import_run(source: Path, data: Path, log: Path) -> Row:
 # -- main ------------------------------------------------------------------------------------------
 
 
-def print_table(rows: list[Row], baseline_rss: float | None) -> None:
+def print_table(rows: list[Row], baseline_rss: float | None, disk: Row | None = None) -> None:
+    """Each row with its share of the disk's own rate; the target is 90 % for one file per
+    request."""
     header = (
         f"{'mode':<42} {'files':>6} {'MB':>8} {'s':>8} {'MB/s':>8} {'files/s':>8} "
-        f"{'peak RSS MB':>12}"
+        f"{'of disk':>8} {'peak RSS MB':>12}"
     )
     print()
     print(header)
     print("-" * len(header))
-    for row in rows:
-        rss = f"{row.peak_rss_mb:.0f}" if row.peak_rss_mb is not None else "?"
+    for row in ([disk] if disk else []) + rows:
+        rss = f"{row.peak_rss_mb:.0f}" if row.peak_rss_mb is not None else "-"
+        share = f"{row.mb_per_s / disk.mb_per_s:.0%}" if disk else "?"
         print(
             f"{row.mode:<42} {row.files:>6} {row.megabytes:>8.0f} {row.seconds:>8.2f} "
-            f"{row.mb_per_s:>8.1f} {row.files / row.seconds:>8.1f} {rss:>12}"
+            f"{row.mb_per_s:>8.1f} {row.files / row.seconds:>8.1f} {share:>8} {rss:>12}"
             + (f"  ({row.note})" if row.note else "")
         )
+    print("target: 1 file/request >= 90 % of the disk's rate")
     if baseline_rss is not None:
         print(f"\nserver RSS after start-up and login: {baseline_rss:.0f} MB")
 
@@ -337,6 +368,8 @@ def main() -> int:
         source = work / "source"
         files = make_files(source, args.files, size)
         print(f"made the files in {time.perf_counter() - started:.1f} s")
+        disk = disk_run(files, work / "data-serve" / "disk-rate")
+        print(f"disk: {disk.mb_per_s:.1f} MB/s")
         server = Server(work / "data-serve", work / "serve.log")
         server.wait_ready()
         cookies = login(server.url)
@@ -356,7 +389,7 @@ def main() -> int:
         row = import_run(source, work / "data-import", work / "import.log")
         rows.append(row)
         print(f"import: {row.mb_per_s:.1f} MB/s")
-        print_table(rows, baseline)
+        print_table(rows, baseline, disk)
         if args.json:
             print(json.dumps([{**row.__dict__, "mb_per_s": row.mb_per_s} for row in rows]))
     finally:
